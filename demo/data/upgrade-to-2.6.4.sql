@@ -1,0 +1,540 @@
+-- Brings the Reference Application 2.6.0 demo database (OpenMRS core 2.0.x) to the OpenMRS 2.6.4 core schema,
+-- as OpenMRS's Liquibase changesets would on upgrade: the columns and tables that core 2.6.4 has and this dump lacks,
+-- with their definitions copied from openmrs-2.6.4-core.sql (see SOURCES.md). The demo's statement library writes
+-- the 2.6.4 schema. `conditions` held the emrapi module's table (empty here): it is replaced by core's.
+SET FOREIGN_KEY_CHECKS=0;
+
+DROP TABLE IF EXISTS `conditions`;
+CREATE TABLE `conditions` (
+  `condition_id` int(11) NOT NULL AUTO_INCREMENT,
+  `additional_detail` varchar(255) DEFAULT NULL,
+  `previous_version` int(11) DEFAULT NULL,
+  `condition_coded` int(11) DEFAULT NULL,
+  `condition_non_coded` varchar(255) DEFAULT NULL,
+  `condition_coded_name` int(11) DEFAULT NULL,
+  `clinical_status` varchar(50) NOT NULL,
+  `verification_status` varchar(50) DEFAULT NULL,
+  `onset_date` datetime DEFAULT NULL,
+  `date_created` datetime NOT NULL,
+  `voided` tinyint(1) NOT NULL DEFAULT 0,
+  `date_voided` datetime DEFAULT NULL,
+  `void_reason` varchar(255) DEFAULT NULL,
+  `uuid` varchar(38) DEFAULT NULL,
+  `creator` int(11) NOT NULL,
+  `voided_by` int(11) DEFAULT NULL,
+  `changed_by` int(11) DEFAULT NULL,
+  `patient_id` int(11) NOT NULL,
+  `end_date` datetime DEFAULT NULL,
+  `date_changed` datetime DEFAULT NULL,
+  `encounter_id` int(11) DEFAULT NULL,
+  `form_namespace_and_path` varchar(255) DEFAULT NULL,
+  PRIMARY KEY (`condition_id`),
+  UNIQUE KEY `uuid_conditions` (`uuid`),
+  KEY `condition_changed_by_fk` (`changed_by`),
+  KEY `condition_condition_coded_fk` (`condition_coded`),
+  KEY `condition_condition_coded_name_fk` (`condition_coded_name`),
+  KEY `condition_creator_fk` (`creator`),
+  KEY `condition_patient_fk` (`patient_id`),
+  KEY `condition_previous_version_fk` (`previous_version`),
+  KEY `condition_voided_by_fk` (`voided_by`),
+  KEY `conditions_encounter_id_fk` (`encounter_id`),
+  CONSTRAINT `condition_changed_by_fk` FOREIGN KEY (`changed_by`) REFERENCES `users` (`user_id`),
+  CONSTRAINT `condition_condition_coded_fk` FOREIGN KEY (`condition_coded`) REFERENCES `concept` (`concept_id`),
+  CONSTRAINT `condition_condition_coded_name_fk` FOREIGN KEY (`condition_coded_name`) REFERENCES `concept_name` (`concept_name_id`),
+  CONSTRAINT `condition_creator_fk` FOREIGN KEY (`creator`) REFERENCES `users` (`user_id`),
+  CONSTRAINT `condition_patient_fk` FOREIGN KEY (`patient_id`) REFERENCES `patient` (`patient_id`),
+  CONSTRAINT `condition_previous_version_fk` FOREIGN KEY (`previous_version`) REFERENCES `conditions` (`condition_id`),
+  CONSTRAINT `condition_voided_by_fk` FOREIGN KEY (`voided_by`) REFERENCES `users` (`user_id`),
+  CONSTRAINT `conditions_encounter_id_fk` FOREIGN KEY (`encounter_id`) REFERENCES `encounter` (`encounter_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
+
+ALTER TABLE `allergy`
+  ADD COLUMN `comments` varchar(1024) DEFAULT NULL,
+  ADD COLUMN `form_namespace_and_path` varchar(255) DEFAULT NULL,
+  ADD COLUMN `encounter_id` int(11) DEFAULT NULL;
+ALTER TABLE `concept_class`
+  ADD COLUMN `date_changed` datetime DEFAULT NULL,
+  ADD COLUMN `changed_by` int(11) DEFAULT NULL;
+ALTER TABLE `concept_name`
+  ADD COLUMN `date_changed` datetime DEFAULT NULL,
+  ADD COLUMN `changed_by` int(11) DEFAULT NULL;
+ALTER TABLE `concept_name_tag`
+  ADD COLUMN `date_changed` datetime DEFAULT NULL,
+  ADD COLUMN `changed_by` int(11) DEFAULT NULL;
+ALTER TABLE `concept_numeric`
+  ADD COLUMN `allow_decimal` tinyint(1) DEFAULT 0;
+ALTER TABLE `concept_reference_source`
+  ADD COLUMN `unique_id` varchar(250) DEFAULT NULL,
+  ADD COLUMN `date_changed` datetime DEFAULT NULL,
+  ADD COLUMN `changed_by` int(11) DEFAULT NULL;
+CREATE TABLE `diagnosis_attribute` (
+  `diagnosis_attribute_id` int(11) NOT NULL AUTO_INCREMENT,
+  `diagnosis_id` int(11) NOT NULL,
+  `attribute_type_id` int(11) NOT NULL,
+  `value_reference` text NOT NULL,
+  `uuid` char(38) NOT NULL,
+  `creator` int(11) NOT NULL,
+  `date_created` datetime NOT NULL,
+  `changed_by` int(11) DEFAULT NULL,
+  `date_changed` datetime DEFAULT NULL,
+  `voided` tinyint(1) NOT NULL DEFAULT 0,
+  `voided_by` int(11) DEFAULT NULL,
+  `date_voided` datetime DEFAULT NULL,
+  `void_reason` varchar(255) DEFAULT NULL,
+  PRIMARY KEY (`diagnosis_attribute_id`),
+  UNIQUE KEY `uuid_diagnosis_attribute` (`uuid`),
+  KEY `diagnosis_attribute_attribute_type_id_fk` (`attribute_type_id`),
+  KEY `diagnosis_attribute_changed_by_fk` (`changed_by`),
+  KEY `diagnosis_attribute_creator_fk` (`creator`),
+  KEY `diagnosis_attribute_diagnosis_fk` (`diagnosis_id`),
+  KEY `diagnosis_attribute_voided_by_fk` (`voided_by`),
+  CONSTRAINT `diagnosis_attribute_attribute_type_id_fk` FOREIGN KEY (`attribute_type_id`) REFERENCES `diagnosis_attribute_type` (`diagnosis_attribute_type_id`),
+  CONSTRAINT `diagnosis_attribute_changed_by_fk` FOREIGN KEY (`changed_by`) REFERENCES `users` (`user_id`),
+  CONSTRAINT `diagnosis_attribute_creator_fk` FOREIGN KEY (`creator`) REFERENCES `users` (`user_id`),
+  CONSTRAINT `diagnosis_attribute_diagnosis_fk` FOREIGN KEY (`diagnosis_id`) REFERENCES `encounter_diagnosis` (`diagnosis_id`),
+  CONSTRAINT `diagnosis_attribute_voided_by_fk` FOREIGN KEY (`voided_by`) REFERENCES `users` (`user_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
+
+CREATE TABLE `diagnosis_attribute_type` (
+  `diagnosis_attribute_type_id` int(11) NOT NULL AUTO_INCREMENT,
+  `name` varchar(255) NOT NULL,
+  `description` varchar(1024) DEFAULT NULL,
+  `datatype` varchar(255) DEFAULT NULL,
+  `datatype_config` text DEFAULT NULL,
+  `preferred_handler` varchar(255) DEFAULT NULL,
+  `handler_config` text DEFAULT NULL,
+  `min_occurs` int(11) NOT NULL,
+  `max_occurs` int(11) DEFAULT NULL,
+  `creator` int(11) NOT NULL,
+  `date_created` datetime NOT NULL,
+  `changed_by` int(11) DEFAULT NULL,
+  `date_changed` datetime DEFAULT NULL,
+  `retired` tinyint(1) NOT NULL DEFAULT 0,
+  `retired_by` int(11) DEFAULT NULL,
+  `date_retired` datetime DEFAULT NULL,
+  `retire_reason` varchar(255) DEFAULT NULL,
+  `uuid` char(38) NOT NULL,
+  PRIMARY KEY (`diagnosis_attribute_type_id`),
+  UNIQUE KEY `diagnosis_attribute_type_name` (`name`),
+  UNIQUE KEY `uuid_diagnosis_attribute_type` (`uuid`),
+  KEY `diagnosis_attribute_type_changed_by_fk` (`changed_by`),
+  KEY `diagnosis_attribute_type_creator_fk` (`creator`),
+  KEY `diagnosis_attribute_type_retired_by_fk` (`retired_by`),
+  CONSTRAINT `diagnosis_attribute_type_changed_by_fk` FOREIGN KEY (`changed_by`) REFERENCES `users` (`user_id`),
+  CONSTRAINT `diagnosis_attribute_type_creator_fk` FOREIGN KEY (`creator`) REFERENCES `users` (`user_id`),
+  CONSTRAINT `diagnosis_attribute_type_retired_by_fk` FOREIGN KEY (`retired_by`) REFERENCES `users` (`user_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
+
+ALTER TABLE `drug`
+  ADD COLUMN `dose_limit_units` int(11) DEFAULT NULL;
+CREATE TABLE `encounter_diagnosis` (
+  `diagnosis_id` int(11) NOT NULL AUTO_INCREMENT,
+  `diagnosis_coded` int(11) DEFAULT NULL,
+  `diagnosis_non_coded` varchar(255) DEFAULT NULL,
+  `diagnosis_coded_name` int(11) DEFAULT NULL,
+  `encounter_id` int(11) NOT NULL,
+  `patient_id` int(11) NOT NULL,
+  `condition_id` int(11) DEFAULT NULL,
+  `certainty` varchar(255) NOT NULL,
+  `dx_rank` int(11) NOT NULL,
+  `uuid` char(38) NOT NULL,
+  `creator` int(11) NOT NULL,
+  `date_created` datetime NOT NULL,
+  `changed_by` int(11) DEFAULT NULL,
+  `date_changed` datetime DEFAULT NULL,
+  `voided` tinyint(1) NOT NULL DEFAULT 0,
+  `voided_by` int(11) DEFAULT NULL,
+  `date_voided` datetime DEFAULT NULL,
+  `void_reason` varchar(255) DEFAULT NULL,
+  `form_namespace_and_path` varchar(255) DEFAULT NULL,
+  PRIMARY KEY (`diagnosis_id`),
+  UNIQUE KEY `uuid_encounter_diagnosis` (`uuid`),
+  KEY `encounter_diagnosis_changed_by_fk` (`changed_by`),
+  KEY `encounter_diagnosis_coded_fk` (`diagnosis_coded`),
+  KEY `encounter_diagnosis_coded_name_fk` (`diagnosis_coded_name`),
+  KEY `encounter_diagnosis_condition_id_fk` (`condition_id`),
+  KEY `encounter_diagnosis_creator_fk` (`creator`),
+  KEY `encounter_diagnosis_encounter_id_fk` (`encounter_id`),
+  KEY `encounter_diagnosis_patient_fk` (`patient_id`),
+  KEY `encounter_diagnosis_voided_by_fk` (`voided_by`),
+  CONSTRAINT `encounter_diagnosis_changed_by_fk` FOREIGN KEY (`changed_by`) REFERENCES `users` (`user_id`),
+  CONSTRAINT `encounter_diagnosis_coded_fk` FOREIGN KEY (`diagnosis_coded`) REFERENCES `concept` (`concept_id`),
+  CONSTRAINT `encounter_diagnosis_coded_name_fk` FOREIGN KEY (`diagnosis_coded_name`) REFERENCES `concept_name` (`concept_name_id`),
+  CONSTRAINT `encounter_diagnosis_condition_id_fk` FOREIGN KEY (`condition_id`) REFERENCES `conditions` (`condition_id`),
+  CONSTRAINT `encounter_diagnosis_creator_fk` FOREIGN KEY (`creator`) REFERENCES `users` (`user_id`),
+  CONSTRAINT `encounter_diagnosis_encounter_id_fk` FOREIGN KEY (`encounter_id`) REFERENCES `encounter` (`encounter_id`),
+  CONSTRAINT `encounter_diagnosis_patient_fk` FOREIGN KEY (`patient_id`) REFERENCES `patient` (`patient_id`),
+  CONSTRAINT `encounter_diagnosis_voided_by_fk` FOREIGN KEY (`voided_by`) REFERENCES `users` (`user_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
+
+ALTER TABLE `form_resource`
+  ADD COLUMN `date_changed` datetime DEFAULT NULL,
+  ADD COLUMN `changed_by` int(11) DEFAULT NULL;
+ALTER TABLE `global_property`
+  ADD COLUMN `date_changed` datetime DEFAULT NULL,
+  ADD COLUMN `changed_by` int(11) DEFAULT NULL;
+ALTER TABLE `location`
+  ADD COLUMN `location_type_concept_id` int(11) DEFAULT NULL;
+CREATE TABLE `medication_dispense` (
+  `medication_dispense_id` int(11) NOT NULL AUTO_INCREMENT,
+  `uuid` char(38) NOT NULL,
+  `patient_id` int(11) NOT NULL,
+  `encounter_id` int(11) DEFAULT NULL,
+  `concept` int(11) NOT NULL,
+  `drug_id` int(11) DEFAULT NULL,
+  `location_id` int(11) DEFAULT NULL,
+  `dispenser` int(11) DEFAULT NULL,
+  `drug_order_id` int(11) DEFAULT NULL,
+  `status` int(11) NOT NULL,
+  `status_reason` int(11) DEFAULT NULL,
+  `type` int(11) DEFAULT NULL,
+  `quantity` double DEFAULT NULL,
+  `quantity_units` int(11) DEFAULT NULL,
+  `dose` double DEFAULT NULL,
+  `dose_units` int(11) DEFAULT NULL,
+  `route` int(11) DEFAULT NULL,
+  `frequency` int(11) DEFAULT NULL,
+  `as_needed` tinyint(1) DEFAULT NULL,
+  `dosing_instructions` text DEFAULT NULL,
+  `date_prepared` datetime DEFAULT NULL,
+  `date_handed_over` datetime DEFAULT NULL,
+  `was_substituted` tinyint(1) DEFAULT NULL,
+  `substitution_type` int(11) DEFAULT NULL,
+  `substitution_reason` int(11) DEFAULT NULL,
+  `form_namespace_and_path` varchar(255) DEFAULT NULL,
+  `creator` int(11) NOT NULL,
+  `date_created` datetime NOT NULL,
+  `changed_by` int(11) DEFAULT NULL,
+  `date_changed` datetime DEFAULT NULL,
+  `voided` tinyint(1) NOT NULL DEFAULT 0,
+  `voided_by` int(11) DEFAULT NULL,
+  `date_voided` datetime DEFAULT NULL,
+  `void_reason` varchar(255) DEFAULT NULL,
+  PRIMARY KEY (`medication_dispense_id`),
+  UNIQUE KEY `uuid` (`uuid`),
+  KEY `medication_dispense_patient_fk` (`patient_id`),
+  KEY `medication_dispense_encounter_fk` (`encounter_id`),
+  KEY `medication_dispense_concept_fk` (`concept`),
+  KEY `medication_dispense_drug_fk` (`drug_id`),
+  KEY `medication_dispense_location_fk` (`location_id`),
+  KEY `medication_dispense_dispenser_fk` (`dispenser`),
+  KEY `medication_dispense_drug_order_fk` (`drug_order_id`),
+  KEY `medication_dispense_status_fk` (`status`),
+  KEY `medication_dispense_status_reason_fk` (`status_reason`),
+  KEY `medication_dispense_type_fk` (`type`),
+  KEY `medication_dispense_quantity_units_fk` (`quantity_units`),
+  KEY `medication_dispense_dose_units_fk` (`dose_units`),
+  KEY `medication_dispense_route_fk` (`route`),
+  KEY `medication_dispense_frequency_fk` (`frequency`),
+  KEY `medication_dispense_substitution_type_fk` (`substitution_type`),
+  KEY `medication_dispense_substitution_reason_fk` (`substitution_reason`),
+  KEY `medication_dispense_creator_fk` (`creator`),
+  KEY `medication_dispense_changed_by_fk` (`changed_by`),
+  KEY `medication_dispense_voided_by_fk` (`voided_by`),
+  CONSTRAINT `medication_dispense_changed_by_fk` FOREIGN KEY (`changed_by`) REFERENCES `users` (`user_id`),
+  CONSTRAINT `medication_dispense_concept_fk` FOREIGN KEY (`concept`) REFERENCES `concept` (`concept_id`),
+  CONSTRAINT `medication_dispense_creator_fk` FOREIGN KEY (`creator`) REFERENCES `users` (`user_id`),
+  CONSTRAINT `medication_dispense_dispenser_fk` FOREIGN KEY (`dispenser`) REFERENCES `provider` (`provider_id`),
+  CONSTRAINT `medication_dispense_dose_units_fk` FOREIGN KEY (`dose_units`) REFERENCES `concept` (`concept_id`),
+  CONSTRAINT `medication_dispense_drug_fk` FOREIGN KEY (`drug_id`) REFERENCES `drug` (`drug_id`),
+  CONSTRAINT `medication_dispense_drug_order_fk` FOREIGN KEY (`drug_order_id`) REFERENCES `drug_order` (`order_id`),
+  CONSTRAINT `medication_dispense_encounter_fk` FOREIGN KEY (`encounter_id`) REFERENCES `encounter` (`encounter_id`),
+  CONSTRAINT `medication_dispense_frequency_fk` FOREIGN KEY (`frequency`) REFERENCES `order_frequency` (`order_frequency_id`),
+  CONSTRAINT `medication_dispense_location_fk` FOREIGN KEY (`location_id`) REFERENCES `location` (`location_id`),
+  CONSTRAINT `medication_dispense_patient_fk` FOREIGN KEY (`patient_id`) REFERENCES `patient` (`patient_id`),
+  CONSTRAINT `medication_dispense_quantity_units_fk` FOREIGN KEY (`quantity_units`) REFERENCES `concept` (`concept_id`),
+  CONSTRAINT `medication_dispense_route_fk` FOREIGN KEY (`route`) REFERENCES `concept` (`concept_id`),
+  CONSTRAINT `medication_dispense_status_fk` FOREIGN KEY (`status`) REFERENCES `concept` (`concept_id`),
+  CONSTRAINT `medication_dispense_status_reason_fk` FOREIGN KEY (`status_reason`) REFERENCES `concept` (`concept_id`),
+  CONSTRAINT `medication_dispense_substitution_reason_fk` FOREIGN KEY (`substitution_reason`) REFERENCES `concept` (`concept_id`),
+  CONSTRAINT `medication_dispense_substitution_type_fk` FOREIGN KEY (`substitution_type`) REFERENCES `concept` (`concept_id`),
+  CONSTRAINT `medication_dispense_type_fk` FOREIGN KEY (`type`) REFERENCES `concept` (`concept_id`),
+  CONSTRAINT `medication_dispense_voided_by_fk` FOREIGN KEY (`voided_by`) REFERENCES `users` (`user_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
+
+ALTER TABLE `obs`
+  ADD COLUMN `status` varchar(16) NOT NULL DEFAULT 'FINAL',
+  ADD COLUMN `interpretation` varchar(32) DEFAULT NULL;
+CREATE TABLE `order_attribute` (
+  `order_attribute_id` int(11) NOT NULL AUTO_INCREMENT,
+  `order_id` int(11) NOT NULL,
+  `attribute_type_id` int(11) NOT NULL,
+  `value_reference` text NOT NULL,
+  `uuid` char(38) NOT NULL,
+  `creator` int(11) NOT NULL,
+  `date_created` datetime NOT NULL,
+  `changed_by` int(11) DEFAULT NULL,
+  `date_changed` datetime DEFAULT NULL,
+  `voided` tinyint(1) NOT NULL DEFAULT 0,
+  `voided_by` int(11) DEFAULT NULL,
+  `date_voided` datetime DEFAULT NULL,
+  `void_reason` varchar(255) DEFAULT NULL,
+  PRIMARY KEY (`order_attribute_id`),
+  UNIQUE KEY `uuid_order_attribute` (`uuid`),
+  KEY `order_attribute_attribute_type_id_fk` (`attribute_type_id`),
+  KEY `order_attribute_changed_by_fk` (`changed_by`),
+  KEY `order_attribute_creator_fk` (`creator`),
+  KEY `order_attribute_order_fk` (`order_id`),
+  KEY `order_attribute_voided_by_fk` (`voided_by`),
+  CONSTRAINT `order_attribute_attribute_type_id_fk` FOREIGN KEY (`attribute_type_id`) REFERENCES `order_attribute_type` (`order_attribute_type_id`),
+  CONSTRAINT `order_attribute_changed_by_fk` FOREIGN KEY (`changed_by`) REFERENCES `users` (`user_id`),
+  CONSTRAINT `order_attribute_creator_fk` FOREIGN KEY (`creator`) REFERENCES `users` (`user_id`),
+  CONSTRAINT `order_attribute_order_fk` FOREIGN KEY (`order_id`) REFERENCES `orders` (`order_id`),
+  CONSTRAINT `order_attribute_voided_by_fk` FOREIGN KEY (`voided_by`) REFERENCES `users` (`user_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
+
+CREATE TABLE `order_attribute_type` (
+  `order_attribute_type_id` int(11) NOT NULL AUTO_INCREMENT,
+  `name` varchar(255) NOT NULL,
+  `description` varchar(1024) DEFAULT NULL,
+  `datatype` varchar(255) DEFAULT NULL,
+  `datatype_config` text DEFAULT NULL,
+  `preferred_handler` varchar(255) DEFAULT NULL,
+  `handler_config` text DEFAULT NULL,
+  `min_occurs` int(11) NOT NULL,
+  `max_occurs` int(11) DEFAULT NULL,
+  `creator` int(11) NOT NULL,
+  `date_created` datetime NOT NULL,
+  `changed_by` int(11) DEFAULT NULL,
+  `date_changed` datetime DEFAULT NULL,
+  `retired` tinyint(1) NOT NULL DEFAULT 0,
+  `retired_by` int(11) DEFAULT NULL,
+  `date_retired` datetime DEFAULT NULL,
+  `retire_reason` varchar(255) DEFAULT NULL,
+  `uuid` char(38) NOT NULL,
+  PRIMARY KEY (`order_attribute_type_id`),
+  UNIQUE KEY `order_attribute_type_name` (`name`),
+  UNIQUE KEY `uuid_order_attribute_type` (`uuid`),
+  KEY `order_attribute_type_changed_by_fk` (`changed_by`),
+  KEY `order_attribute_type_creator_fk` (`creator`),
+  KEY `order_attribute_type_retired_by_fk` (`retired_by`),
+  CONSTRAINT `order_attribute_type_changed_by_fk` FOREIGN KEY (`changed_by`) REFERENCES `users` (`user_id`),
+  CONSTRAINT `order_attribute_type_creator_fk` FOREIGN KEY (`creator`) REFERENCES `users` (`user_id`),
+  CONSTRAINT `order_attribute_type_retired_by_fk` FOREIGN KEY (`retired_by`) REFERENCES `users` (`user_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
+
+ALTER TABLE `order_group`
+  ADD COLUMN `order_group_reason` int(11) DEFAULT NULL,
+  ADD COLUMN `parent_order_group` int(11) DEFAULT NULL,
+  ADD COLUMN `previous_order_group` int(11) DEFAULT NULL;
+CREATE TABLE `order_group_attribute` (
+  `order_group_attribute_id` int(11) NOT NULL AUTO_INCREMENT,
+  `order_group_id` int(11) NOT NULL,
+  `attribute_type_id` int(11) NOT NULL,
+  `value_reference` text NOT NULL,
+  `uuid` char(38) NOT NULL,
+  `creator` int(11) NOT NULL,
+  `date_created` datetime NOT NULL,
+  `changed_by` int(11) DEFAULT NULL,
+  `date_changed` datetime DEFAULT NULL,
+  `voided` tinyint(1) NOT NULL DEFAULT 0,
+  `voided_by` int(11) DEFAULT NULL,
+  `date_voided` datetime DEFAULT NULL,
+  `void_reason` varchar(255) DEFAULT NULL,
+  PRIMARY KEY (`order_group_attribute_id`),
+  UNIQUE KEY `uuid_order_group_attribute` (`uuid`),
+  KEY `order_group_attribute_attribute_type_id_fk` (`attribute_type_id`),
+  KEY `order_group_attribute_changed_by_fk` (`changed_by`),
+  KEY `order_group_attribute_creator_fk` (`creator`),
+  KEY `order_group_attribute_order_group_fk` (`order_group_id`),
+  KEY `order_group_attribute_voided_by_fk` (`voided_by`),
+  CONSTRAINT `order_group_attribute_attribute_type_id_fk` FOREIGN KEY (`attribute_type_id`) REFERENCES `order_group_attribute_type` (`order_group_attribute_type_id`),
+  CONSTRAINT `order_group_attribute_changed_by_fk` FOREIGN KEY (`changed_by`) REFERENCES `users` (`user_id`),
+  CONSTRAINT `order_group_attribute_creator_fk` FOREIGN KEY (`creator`) REFERENCES `users` (`user_id`),
+  CONSTRAINT `order_group_attribute_order_group_fk` FOREIGN KEY (`order_group_id`) REFERENCES `order_group` (`order_group_id`),
+  CONSTRAINT `order_group_attribute_voided_by_fk` FOREIGN KEY (`voided_by`) REFERENCES `users` (`user_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
+
+CREATE TABLE `order_group_attribute_type` (
+  `order_group_attribute_type_id` int(11) NOT NULL AUTO_INCREMENT,
+  `name` varchar(255) NOT NULL,
+  `description` varchar(1024) DEFAULT NULL,
+  `datatype` varchar(255) DEFAULT NULL,
+  `datatype_config` text DEFAULT NULL,
+  `preferred_handler` varchar(255) DEFAULT NULL,
+  `handler_config` text DEFAULT NULL,
+  `min_occurs` int(11) NOT NULL,
+  `max_occurs` int(11) DEFAULT NULL,
+  `creator` int(11) NOT NULL,
+  `date_created` datetime NOT NULL,
+  `changed_by` int(11) DEFAULT NULL,
+  `date_changed` datetime DEFAULT NULL,
+  `retired` tinyint(1) NOT NULL DEFAULT 0,
+  `retired_by` int(11) DEFAULT NULL,
+  `date_retired` datetime DEFAULT NULL,
+  `retire_reason` varchar(255) DEFAULT NULL,
+  `uuid` char(38) NOT NULL,
+  PRIMARY KEY (`order_group_attribute_type_id`),
+  UNIQUE KEY `order_group_attribute_type_name` (`name`),
+  UNIQUE KEY `uuid_order_group_attribute_type` (`uuid`),
+  KEY `order_group_attribute_type_changed_by_fk` (`changed_by`),
+  KEY `order_group_attribute_type_creator_fk` (`creator`),
+  KEY `order_group_attribute_type_retired_by_fk` (`retired_by`),
+  CONSTRAINT `order_group_attribute_type_changed_by_fk` FOREIGN KEY (`changed_by`) REFERENCES `users` (`user_id`),
+  CONSTRAINT `order_group_attribute_type_creator_fk` FOREIGN KEY (`creator`) REFERENCES `users` (`user_id`),
+  CONSTRAINT `order_group_attribute_type_retired_by_fk` FOREIGN KEY (`retired_by`) REFERENCES `users` (`user_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
+
+ALTER TABLE `order_set`
+  ADD COLUMN `category` int(11) DEFAULT NULL;
+CREATE TABLE `order_set_attribute` (
+  `order_set_attribute_id` int(11) NOT NULL AUTO_INCREMENT,
+  `order_set_id` int(11) NOT NULL,
+  `attribute_type_id` int(11) NOT NULL,
+  `value_reference` text NOT NULL,
+  `uuid` char(38) NOT NULL,
+  `creator` int(11) NOT NULL,
+  `date_created` datetime NOT NULL,
+  `changed_by` int(11) DEFAULT NULL,
+  `date_changed` datetime DEFAULT NULL,
+  `voided` tinyint(1) NOT NULL DEFAULT 0,
+  `voided_by` int(11) DEFAULT NULL,
+  `date_voided` datetime DEFAULT NULL,
+  `void_reason` varchar(255) DEFAULT NULL,
+  PRIMARY KEY (`order_set_attribute_id`),
+  UNIQUE KEY `uuid_order_set_attribute` (`uuid`),
+  KEY `order_set_attribute_attribute_type_id_fk` (`attribute_type_id`),
+  KEY `order_set_attribute_changed_by_fk` (`changed_by`),
+  KEY `order_set_attribute_creator_fk` (`creator`),
+  KEY `order_set_attribute_order_set_fk` (`order_set_id`),
+  KEY `order_set_attribute_voided_by_fk` (`voided_by`),
+  CONSTRAINT `order_set_attribute_attribute_type_id_fk` FOREIGN KEY (`attribute_type_id`) REFERENCES `order_set_attribute_type` (`order_set_attribute_type_id`),
+  CONSTRAINT `order_set_attribute_changed_by_fk` FOREIGN KEY (`changed_by`) REFERENCES `users` (`user_id`),
+  CONSTRAINT `order_set_attribute_creator_fk` FOREIGN KEY (`creator`) REFERENCES `users` (`user_id`),
+  CONSTRAINT `order_set_attribute_order_set_fk` FOREIGN KEY (`order_set_id`) REFERENCES `order_set` (`order_set_id`),
+  CONSTRAINT `order_set_attribute_voided_by_fk` FOREIGN KEY (`voided_by`) REFERENCES `users` (`user_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
+
+CREATE TABLE `order_set_attribute_type` (
+  `order_set_attribute_type_id` int(11) NOT NULL AUTO_INCREMENT,
+  `name` varchar(255) NOT NULL,
+  `description` varchar(1024) DEFAULT NULL,
+  `datatype` varchar(255) DEFAULT NULL,
+  `datatype_config` text DEFAULT NULL,
+  `preferred_handler` varchar(255) DEFAULT NULL,
+  `handler_config` text DEFAULT NULL,
+  `min_occurs` int(11) NOT NULL,
+  `max_occurs` int(11) DEFAULT NULL,
+  `creator` int(11) NOT NULL,
+  `date_created` datetime NOT NULL,
+  `changed_by` int(11) DEFAULT NULL,
+  `date_changed` datetime DEFAULT NULL,
+  `retired` tinyint(1) NOT NULL DEFAULT 0,
+  `retired_by` int(11) DEFAULT NULL,
+  `date_retired` datetime DEFAULT NULL,
+  `retire_reason` varchar(255) DEFAULT NULL,
+  `uuid` char(38) NOT NULL,
+  PRIMARY KEY (`order_set_attribute_type_id`),
+  UNIQUE KEY `name` (`name`),
+  UNIQUE KEY `uuid` (`uuid`),
+  KEY `order_set_attribute_type_changed_by_fk` (`changed_by`),
+  KEY `order_set_attribute_type_creator_fk` (`creator`),
+  KEY `order_set_attribute_type_retired_by_fk` (`retired_by`),
+  CONSTRAINT `order_set_attribute_type_changed_by_fk` FOREIGN KEY (`changed_by`) REFERENCES `users` (`user_id`),
+  CONSTRAINT `order_set_attribute_type_creator_fk` FOREIGN KEY (`creator`) REFERENCES `users` (`user_id`),
+  CONSTRAINT `order_set_attribute_type_retired_by_fk` FOREIGN KEY (`retired_by`) REFERENCES `users` (`user_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
+
+ALTER TABLE `orders`
+  ADD COLUMN `fulfiller_comment` varchar(1024) DEFAULT NULL,
+  ADD COLUMN `fulfiller_status` varchar(50) DEFAULT NULL,
+  ADD COLUMN `form_namespace_and_path` varchar(255) DEFAULT NULL;
+ALTER TABLE `patient_identifier`
+  ADD COLUMN `patient_program_id` int(11) DEFAULT NULL;
+ALTER TABLE `patient_identifier_type`
+  ADD COLUMN `date_changed` datetime DEFAULT NULL,
+  ADD COLUMN `changed_by` int(11) DEFAULT NULL;
+CREATE TABLE `patient_program_attribute` (
+  `patient_program_attribute_id` int(11) NOT NULL AUTO_INCREMENT,
+  `patient_program_id` int(11) NOT NULL,
+  `attribute_type_id` int(11) NOT NULL,
+  `value_reference` text NOT NULL,
+  `uuid` char(38) NOT NULL,
+  `creator` int(11) NOT NULL,
+  `date_created` datetime NOT NULL,
+  `changed_by` int(11) DEFAULT NULL,
+  `date_changed` datetime DEFAULT NULL,
+  `voided` tinyint(1) NOT NULL DEFAULT 0,
+  `voided_by` int(11) DEFAULT NULL,
+  `date_voided` datetime DEFAULT NULL,
+  `void_reason` varchar(255) DEFAULT NULL,
+  PRIMARY KEY (`patient_program_attribute_id`),
+  UNIQUE KEY `uuid_patient_program_attribute` (`uuid`),
+  KEY `patient_program_attribute_attributetype_fk` (`attribute_type_id`),
+  KEY `patient_program_attribute_changed_by_fk` (`changed_by`),
+  KEY `patient_program_attribute_creator_fk` (`creator`),
+  KEY `patient_program_attribute_programid_fk` (`patient_program_id`),
+  KEY `patient_program_attribute_voided_by_fk` (`voided_by`),
+  CONSTRAINT `patient_program_attribute_attributetype_fk` FOREIGN KEY (`attribute_type_id`) REFERENCES `program_attribute_type` (`program_attribute_type_id`),
+  CONSTRAINT `patient_program_attribute_changed_by_fk` FOREIGN KEY (`changed_by`) REFERENCES `users` (`user_id`),
+  CONSTRAINT `patient_program_attribute_creator_fk` FOREIGN KEY (`creator`) REFERENCES `users` (`user_id`),
+  CONSTRAINT `patient_program_attribute_programid_fk` FOREIGN KEY (`patient_program_id`) REFERENCES `patient_program` (`patient_program_id`),
+  CONSTRAINT `patient_program_attribute_voided_by_fk` FOREIGN KEY (`voided_by`) REFERENCES `users` (`user_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
+
+ALTER TABLE `patient_state`
+  ADD COLUMN `form_namespace_and_path` varchar(255) DEFAULT NULL,
+  ADD COLUMN `encounter_id` int(11) DEFAULT NULL;
+ALTER TABLE `person`
+  ADD COLUMN `cause_of_death_non_coded` varchar(255) DEFAULT NULL;
+CREATE TABLE `program_attribute_type` (
+  `program_attribute_type_id` int(11) NOT NULL AUTO_INCREMENT,
+  `name` varchar(255) NOT NULL,
+  `description` varchar(1024) DEFAULT NULL,
+  `datatype` varchar(255) DEFAULT NULL,
+  `datatype_config` text DEFAULT NULL,
+  `preferred_handler` varchar(255) DEFAULT NULL,
+  `handler_config` text DEFAULT NULL,
+  `min_occurs` int(11) NOT NULL,
+  `max_occurs` int(11) DEFAULT NULL,
+  `creator` int(11) NOT NULL,
+  `date_created` datetime NOT NULL,
+  `changed_by` int(11) DEFAULT NULL,
+  `date_changed` datetime DEFAULT NULL,
+  `retired` tinyint(1) NOT NULL DEFAULT 0,
+  `retired_by` int(11) DEFAULT NULL,
+  `date_retired` datetime DEFAULT NULL,
+  `retire_reason` varchar(255) DEFAULT NULL,
+  `uuid` char(38) NOT NULL,
+  PRIMARY KEY (`program_attribute_type_id`),
+  UNIQUE KEY `program_attribute_type_name` (`name`),
+  UNIQUE KEY `uuid_program_attribute_type` (`uuid`),
+  KEY `program_attribute_type_changed_by_fk` (`changed_by`),
+  KEY `program_attribute_type_creator_fk` (`creator`),
+  KEY `program_attribute_type_retired_by_fk` (`retired_by`),
+  CONSTRAINT `program_attribute_type_changed_by_fk` FOREIGN KEY (`changed_by`) REFERENCES `users` (`user_id`),
+  CONSTRAINT `program_attribute_type_creator_fk` FOREIGN KEY (`creator`) REFERENCES `users` (`user_id`),
+  CONSTRAINT `program_attribute_type_retired_by_fk` FOREIGN KEY (`retired_by`) REFERENCES `users` (`user_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
+
+ALTER TABLE `provider`
+  ADD COLUMN `role_id` int(11) DEFAULT NULL,
+  ADD COLUMN `speciality_id` int(11) DEFAULT NULL;
+CREATE TABLE `referral_order` (
+  `order_id` int(11) NOT NULL AUTO_INCREMENT,
+  `specimen_source` int(11) DEFAULT NULL,
+  `laterality` varchar(20) DEFAULT NULL,
+  `clinical_history` text DEFAULT NULL,
+  `frequency` int(11) DEFAULT NULL,
+  `number_of_repeats` int(11) DEFAULT NULL,
+  `location` int(11) DEFAULT NULL,
+  PRIMARY KEY (`order_id`),
+  KEY `referral_order_frequency_index` (`frequency`),
+  KEY `referral_order_location_fk` (`location`),
+  KEY `referral_order_specimen_source_index` (`specimen_source`),
+  CONSTRAINT `referral_order_frequency_fk` FOREIGN KEY (`frequency`) REFERENCES `order_frequency` (`order_frequency_id`),
+  CONSTRAINT `referral_order_location_fk` FOREIGN KEY (`location`) REFERENCES `concept` (`concept_id`),
+  CONSTRAINT `referral_order_order_id_fk` FOREIGN KEY (`order_id`) REFERENCES `orders` (`order_id`),
+  CONSTRAINT `referral_order_specimen_source_fk` FOREIGN KEY (`specimen_source`) REFERENCES `concept` (`concept_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
+
+ALTER TABLE `relationship_type`
+  ADD COLUMN `date_changed` datetime DEFAULT NULL,
+  ADD COLUMN `changed_by` int(11) DEFAULT NULL;
+ALTER TABLE `test_order`
+  ADD COLUMN `location` int(11) DEFAULT NULL;
+ALTER TABLE `users`
+  ADD COLUMN `activation_key` varchar(255) DEFAULT NULL,
+  ADD COLUMN `email` varchar(255) DEFAULT NULL;
+
+SET FOREIGN_KEY_CHECKS=1;
