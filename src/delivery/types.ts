@@ -1,7 +1,8 @@
 /**
  * The small interfaces between `delivery` (positions, guarantee levels, retries) and `channels` (amqp, mqtt, ...).
  */
-import type { BridgeEvent } from '../domain/types.js';
+import type { ResumePosition } from '../capture/types.js';
+import type { BridgeEvent, TransactionEvents } from '../domain/types.js';
 
 /**
  * A durable pub/sub channel (AMQP, MQTT). `delivery` owns ordering and positions; a publisher only sends and confirms.
@@ -22,9 +23,6 @@ export interface ChannelPublisher {
   /** Finishes in-flight publishes (waits for their confirms) and disconnects. */
   close(): Promise<void>;
 }
-
-import type { ResumePosition } from '../capture/types.js';
-import type { TransactionEvents } from '../domain/types.js';
 
 /**
  * Opens readers of committed transactions, already mapped to events. The service wires the capture `BinlogReader` and
