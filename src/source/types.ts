@@ -64,12 +64,45 @@ export interface EventHeader {
 
 /** A binlog event after decoding. Events the bridge does not need decode as `other`. */
 export type BinlogEvent =
-  | { kind: 'format'; header: EventHeader; serverVersion: string; checksum: boolean }
+  | {
+      kind: 'format';
+      header: EventHeader;
+      serverVersion: string;
+      /** Events after this one end in a CRC32 checksum. */
+      checksum: boolean;
+      /** Checksum algorithm byte: 0 off, 1 CRC32, 255 unknown (server predates checksums). */
+      checksumAlg?: number;
+      binlogVersion?: number;
+    }
   | { kind: 'rotate'; header: EventHeader; file: string; position: number }
-  | { kind: 'query'; header: EventHeader; schema: string; query: string }
+  | {
+      kind: 'query';
+      header: EventHeader;
+      schema: string;
+      query: string;
+      threadId?: number;
+      errorCode?: number;
+    }
   | { kind: 'xid'; header: EventHeader; xid: bigint }
-  /** MariaDB GTID (`domain-server-seq`, starts a transaction; standalone = DDL without BEGIN) or MySQL GTID (`uuid:n`). */
-  | { kind: 'gtid'; header: EventHeader; gtid: string; standalone: boolean; flavor: 'mariadb' | 'mysql' }
+  /**
+   * MariaDB GTID (`domain-server-seq`, starts a transaction; standalone = DDL without BEGIN) or MySQL GTID (`uuid:n`;
+   * MySQL has no standalone flag: `standalone` is false and a DDL shows as a QUERY without BEGIN).
+   */
+  | {
+      kind: 'gtid';
+      header: EventHeader;
+      gtid: string;
+      standalone: boolean;
+      flavor: 'mariadb' | 'mysql';
+      /** MariaDB flags2 (FL_STANDALONE 1, FL_GROUP_COMMIT_ID 2, FL_TRANSACTIONAL 4, ..., FL_DDL 32) or MySQL flags. */
+      flags?: number;
+      /** MariaDB group commit id, when FL_GROUP_COMMIT_ID is set. */
+      commitId?: string;
+      /** MySQL: the commit time in microseconds since the epoch (8.0.1+), when present. */
+      commitMicros?: number;
+      /** MySQL: transaction length in bytes including this event (8.0.2+), when present. */
+      transactionLength?: number;
+    }
   | { kind: 'gtid_list'; header: EventHeader; gtids: string[] }
   | { kind: 'annotate_rows'; header: EventHeader; query: string }
   | { kind: 'table_map'; header: EventHeader; table: TableMap }
@@ -83,5 +116,6 @@ export type BinlogEvent =
       /** Set on the last rows event of a statement. */
       statementEnd: boolean;
     }
-  | { kind: 'heartbeat'; header: EventHeader; file: string }
+  /** Sent by the server when idle; `position` is where the reader stands in `file`. */
+  | { kind: 'heartbeat'; header: EventHeader; file: string; position?: number }
   | { kind: 'other'; header: EventHeader };
