@@ -6,7 +6,7 @@
 import type { ResumePosition } from '../capture/types.js';
 import type { BridgeEvent, TransactionEvents } from '../domain/types.js';
 import type { AttemptOutcome, WebhookRequest, WebhookSender } from '../channels/webhook/sender.js';
-import type { AttemptRecord, Webhook, WebhookStore } from '../state/webhooks.js';
+import type { AttemptRecord, TxPosition, Webhook, WebhookStore } from '../state/webhooks.js';
 import type { HookFeed } from './webhook-feed.js';
 import { eventMatcher } from './webhook-filter.js';
 import type { WebhookMetrics } from './webhook-metrics.js';
@@ -66,7 +66,7 @@ export class HookRunner {
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
   #secrets: { list: string[]; validUntil: number } | null = null;
-  #unsaved: ResumePosition | null = null;
+  #unsaved: TxPosition | null = null;
   #lastFlush = 0;
   #sinceprune = 0;
   /** Pending deliveries found in the log at start, by message id (a restart resumes them, attempts and all). */
@@ -144,7 +144,7 @@ export class HookRunner {
       if (signal.aborted) return;
       const events = tx.events.filter(this.#matches);
       if (events.length === 0) {
-        this.#advance(tx.end);
+        this.#advance(tx);
         continue;
       }
       const done =
@@ -159,10 +159,10 @@ export class HookRunner {
   }
 
   /** A non-matching transaction: nothing to send, move on (saved lazily). */
-  #advance(end: ResumePosition): void {
-    this.#position = end;
-    this.#unsaved = end;
-    this.#d.hold?.acknowledged(this.hook.id, end);
+  #advance(tx: TransactionEvents): void {
+    this.#position = tx.end;
+    this.#unsaved = txPosition(tx);
+    this.#d.hold?.acknowledged(this.hook.id, tx.end);
     if (this.#now() - this.#lastFlush >= POSITION_FLUSH_MS) void this.#flush(false);
   }
 
@@ -171,7 +171,7 @@ export class HookRunner {
     if (!pos || (!force && this.#now() - this.#lastFlush < POSITION_FLUSH_MS)) return;
     this.#unsaved = null;
     this.#lastFlush = this.#now();
-    await this.#d.store.setPosition(this.hook.id, pos).catch((err) => {
+    await this.#d.store.setPosition(this.hook.id, pos.end, pos.txid, pos.commitTime).catch((err) => {
       this.#d.log.warn({ err, hook: this.hook.id }, 'could not save webhook position');
     });
   }
@@ -193,11 +193,11 @@ export class HookRunner {
         },
         tx.txid,
         batch,
-        last ? tx.end : null,
+        last ? txPosition(tx) : null,
       );
       if (result === 'skipped') {
         // A skip covers the rest of the transaction: the receiver's order contract is per transaction.
-        if (!last) await this.#d.store.setPosition(this.hook.id, tx.end);
+        if (!last) await this.#d.store.setPosition(this.hook.id, tx.end, tx.txid, tx.commitTime);
         return true;
       }
       if (result !== 'ok') return false;
@@ -219,7 +219,7 @@ export class HookRunner {
         },
         tx.txid,
         [e],
-        i === events.length - 1 ? tx.end : null,
+        i === events.length - 1 ? txPosition(tx) : null,
       );
       if (result === 'gone' || result === 'stopped') return false;
     }
@@ -246,7 +246,7 @@ export class HookRunner {
     req: WebhookRequest,
     txid: string,
     events: BridgeEvent[],
-    position: ResumePosition | null,
+    position: TxPosition | null,
   ): Promise<DeliverResult> {
     const { store, sender, metrics, policy, log } = this.#d;
     const hookId = this.hook.id;
@@ -356,4 +356,8 @@ export class HookRunner {
 /** `<site>:<txid>` from an event id `<site>:<txid>:<txseq>`: the webhook-id of a transaction's request. */
 export function txKey(e: BridgeEvent): string {
   return e.id.slice(0, e.id.lastIndexOf(':'));
+}
+
+function txPosition(tx: TransactionEvents): TxPosition {
+  return { end: tx.end, txid: tx.txid, commitTime: tx.commitTime };
 }

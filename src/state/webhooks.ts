@@ -1,13 +1,22 @@
 /**
- * The webhook registry and delivery log in the state database (tables of `webhook-migrations.ts`).
+ * The webhook registry and delivery log in the state database (tables of `migrations/0002-webhooks.ts`); a hook's
+ * position is the consumer position `webhook:<id>`.
  * Secrets are stored as issued: the bridge must sign with them, so hashing is not an option; protect the state DB.
  */
 import { randomBytes } from 'node:crypto';
 import type { Pool, RowDataPacket, ResultSetHeader } from 'mysql2/promise';
 import type { ResumePosition } from '../capture/types.js';
+import type { PositionStore } from './positions.js';
 
 /** The two guarantee levels of CONTRACT.md section 1. */
 export type Guarantee = 'transactional' | 'post-commit';
+
+/** Where a hook stands after a transaction, as saved with its acknowledgement. */
+export interface TxPosition {
+  end: ResumePosition;
+  txid: string;
+  commitTime: number;
+}
 
 /** A registered webhook as the API shows it (never with its secret). */
 export interface Webhook {
@@ -103,10 +112,12 @@ export function newWebhookId(): string {
 /** Reads and writes webhooks and deliveries. One instance per process; all methods are safe to call concurrently. */
 export class WebhookStore {
   readonly #db: Pool;
+  readonly #positions: PositionStore;
   readonly #now: () => number;
 
-  constructor(db: Pool, now: () => number = Date.now) {
+  constructor(db: Pool, positions: PositionStore, now: () => number = Date.now) {
     this.#db = db;
+    this.#positions = positions;
     this.#now = now;
   }
 
@@ -115,8 +126,8 @@ export class WebhookStore {
     const id = newWebhookId();
     const now = this.#now();
     await this.#db.query(
-      `INSERT INTO webhook (id, url, guarantee, types, patient, description, enabled, secret, position, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)`,
+      `INSERT INTO webhook (id, url, guarantee, types, patient, description, enabled, secret, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
       [
         id,
         input.url,
@@ -125,24 +136,26 @@ export class WebhookStore {
         input.patient ?? null,
         input.description ?? null,
         secret,
-        JSON.stringify(position),
         now,
         now,
       ],
     );
+    await this.setPosition(id, position, null, null);
     return (await this.get(id))!;
   }
 
   /** Every hook, oldest first. */
   async list(): Promise<Webhook[]> {
     const [rows] = await this.#db.query<RowDataPacket[]>('SELECT * FROM webhook ORDER BY created_at, id');
-    return rows.map(toWebhook);
+    const positions = new Map((await this.#positions.list()).map((p) => [p.consumer, p.position]));
+    return rows.map((r) => toWebhook(r, positions.get(consumerName(r.id))));
   }
 
   /** One hook, or null. */
   async get(id: string): Promise<Webhook | null> {
     const [rows] = await this.#db.query<RowDataPacket[]>('SELECT * FROM webhook WHERE id = ?', [id]);
-    return rows.length ? toWebhook(rows[0]) : null;
+    if (!rows.length) return null;
+    return toWebhook(rows[0], (await this.#positions.get(consumerName(id)))?.position);
   }
 
   /** The secrets to sign with now: the current one, then the previous one while its overlap lasts. */
@@ -201,6 +214,7 @@ export class WebhookStore {
   async delete(id: string): Promise<boolean> {
     const [res] = await this.#db.query<ResultSetHeader>('DELETE FROM webhook WHERE id = ?', [id]);
     await this.#db.query('DELETE FROM webhook_delivery WHERE hook_id = ?', [id]);
+    await this.#positions.delete(consumerName(id));
     return res.affectedRows > 0;
   }
 
@@ -216,23 +230,26 @@ export class WebhookStore {
   }
 
   /** Moves a hook's position (after an acknowledged, skipped or non-matching transaction). */
-  async setPosition(id: string, position: ResumePosition): Promise<void> {
-    await this.#db.query('UPDATE webhook SET position = ? WHERE id = ?', [JSON.stringify(position), id]);
+  async setPosition(
+    id: string,
+    position: ResumePosition,
+    txid: string | null = null,
+    commitTime: number | null = null,
+  ): Promise<void> {
+    await this.#positions.save([{ consumer: consumerName(id), txid, position, commitTime }]);
   }
 
   /**
-   * Logs a delivery acknowledged at its first attempt and moves the position, in one round trip. This is the hot path
-   * of a healthy hook, so nothing else is written.
+   * Logs a delivery acknowledged at its first attempt and moves the position (both writes in parallel: a crash between
+   * them only re-delivers). This is the hot path of a healthy hook, so nothing else is written.
    */
   async recordFirstTimeDelivery(
     hookId: string,
     d: { messageId: string; txid: string; eventIds: string[]; contentType: string; attempt: AttemptRecord },
-    position: ResumePosition | null,
+    position: TxPosition | null,
   ): Promise<void> {
-    const conn = await this.#db.getConnection();
-    try {
-      await conn.beginTransaction();
-      await conn.query(
+    await Promise.all([
+      this.#db.query(
         `INSERT INTO webhook_delivery (hook_id, message_id, txid, event_ids, status, attempts, history, last_status,
            last_latency_ms, first_attempt_at, last_attempt_at, finished_at, content_type)
          VALUES (?, ?, ?, ?, 'delivered', 1, ?, ?, ?, ?, ?, ?, ?)`,
@@ -249,16 +266,9 @@ export class WebhookStore {
           this.#now(),
           d.contentType,
         ],
-      );
-      if (position)
-        await conn.query('UPDATE webhook SET position = ? WHERE id = ?', [JSON.stringify(position), hookId]);
-      await conn.commit();
-    } catch (err) {
-      await conn.rollback().catch(() => undefined);
-      throw err;
-    } finally {
-      conn.release();
-    }
+      ),
+      position ? this.setPosition(hookId, position.end, position.txid, position.commitTime) : undefined,
+    ]);
   }
 
   /** Opens a delivery log entry in `pending` with its body (after a failed first attempt). Returns its id. */
@@ -300,32 +310,22 @@ export class WebhookStore {
 
   /**
    * Closes a delivery. The body is kept only for dead letters (to retry them later). `position`, when given, moves the
-   * hook's position in the same transaction.
+   * hook's position afterwards.
    */
   async finishDelivery(
     hookId: string,
     deliveryId: string,
     status: Exclude<DeliveryStatus, 'pending'>,
-    opts: { note?: string; position?: ResumePosition | null } = {},
+    opts: { note?: string; position?: TxPosition | null } = {},
   ): Promise<void> {
-    const conn = await this.#db.getConnection();
-    try {
-      await conn.beginTransaction();
-      await conn.query(
-        `UPDATE webhook_delivery SET status = ?, finished_at = ?, next_attempt_at = NULL,
-           note = COALESCE(?, note), body = IF(? = 'dead', body, NULL)
-         WHERE id = ? AND hook_id = ?`,
-        [status, this.#now(), opts.note ?? null, status, deliveryId, hookId],
-      );
-      if (opts.position)
-        await conn.query('UPDATE webhook SET position = ? WHERE id = ?', [JSON.stringify(opts.position), hookId]);
-      await conn.commit();
-    } catch (err) {
-      await conn.rollback().catch(() => undefined);
-      throw err;
-    } finally {
-      conn.release();
-    }
+    await this.#db.query(
+      `UPDATE webhook_delivery SET status = ?, finished_at = ?, next_attempt_at = NULL,
+         note = COALESCE(?, note), body = IF(? = 'dead', body, NULL)
+       WHERE id = ? AND hook_id = ?`,
+      [status, this.#now(), opts.note ?? null, status, deliveryId, hookId],
+    );
+    const p = opts.position;
+    if (p) await this.setPosition(hookId, p.end, p.txid, p.commitTime);
   }
 
   /** Puts a dead letter back to `pending` for a manual retry; false when it is not dead. */
@@ -406,7 +406,12 @@ function parseJson<T>(text: unknown, fallback: T): T {
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
-function toWebhook(r: RowDataPacket): Webhook {
+/** The consumer name of a hook's position. */
+export function consumerName(hookId: string): string {
+  return `webhook:${hookId}`;
+}
+
+function toWebhook(r: RowDataPacket, position: ResumePosition | undefined): Webhook {
   return {
     id: r.id,
     url: r.url,
@@ -416,7 +421,8 @@ function toWebhook(r: RowDataPacket): Webhook {
     description: r.description ?? null,
     enabled: Number(r.enabled) === 1,
     disabledReason: r.disabled_reason ?? null,
-    position: parseJson<ResumePosition>(r.position, { binlog: { file: '', pos: 0 } }),
+    // A hook always gets a position at registration; an empty one here means reset-positions removed it.
+    position: position ?? { binlog: { file: '', pos: 0 } },
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
     previousSecretUntil: num(r.previous_secret_until),

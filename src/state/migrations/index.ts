@@ -5,5 +5,6 @@
  */
 import type { Migration } from '../migrate.js';
 import { positions } from './0001-positions.js';
+import { webhooks } from './0002-webhooks.js';
 
-export const MIGRATIONS: readonly Migration[] = [positions];
+export const MIGRATIONS: readonly Migration[] = [positions, webhooks];
