@@ -1,0 +1,186 @@
+/**
+ * The AMQP channel (CONTRACT.md section 6): every event to a durable topic exchange, routing key
+ * `<site>.<aggregate>.<action>`, persistent, `content_type: application/cloudevents+json`, `message_id` the event id,
+ * with publisher confirms on a pipelined window (many messages in flight, never a round trip per message).
+ *
+ * A lost connection fails every unconfirmed publish at once (so `delivery` re-sends from its confirmed position: a
+ * message is never counted as confirmed and then lost) and reconnects in the background with exponential backoff.
+ */
+import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
+import type { BridgeEvent } from '../../domain/types.js';
+import { routeOf } from '../../domain/routing.js';
+import type { ChannelMetrics, ChannelPublisher } from '../../delivery/types.js';
+import { ConfirmWindow, PublishError } from '../confirm-window.js';
+import { Backoff } from '../backoff.js';
+import { type ChannelLogger, silentLogger } from '../logger.js';
+
+export interface AmqpPublisherOptions {
+  /** `amqp://user:pass@host:port/vhost` (BRIDGE_AMQP_URL). */
+  url: string;
+  /** Topic exchange (BRIDGE_AMQP_EXCHANGE), declared durable if missing. */
+  exchange: string;
+  /** Site id, the first word of every routing key. */
+  site: string;
+  /** Messages in flight before waiting for confirms. Default 1,000. */
+  window?: number;
+  metrics?: ChannelMetrics;
+  logger?: ChannelLogger;
+  /** Reconnect delays: from `minMs`, doubling, up to `maxMs` (with 20% jitter). Default 200 ms to 30 s. */
+  backoff?: { minMs?: number; maxMs?: number };
+  /** How long `close()` waits for outstanding confirms. Default 10 s. */
+  closeTimeoutMs?: number;
+}
+
+const CONTENT_TYPE = 'application/cloudevents+json';
+
+/** The routing key of an event: `<site>.<aggregate>.<action>`. */
+export function amqpRoutingKey(site: string, event: Pick<BridgeEvent, 'type' | 'data'>): string {
+  const { aggregate, action } = routeOf(event);
+  return `${site}.${aggregate}.${action}`;
+}
+
+/** Publishes events to RabbitMQ; see the module comment. */
+export class AmqpPublisher implements ChannelPublisher {
+  readonly name = 'amqp';
+  private readonly window: ConfirmWindow<BridgeEvent>;
+  private readonly log: ChannelLogger;
+  private readonly backoff: Backoff;
+  private connection: ChannelModel | null = null;
+  private channel: ConfirmChannel | null = null;
+  private closing = false;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly options: AmqpPublisherOptions) {
+    this.window = new ConfirmWindow<BridgeEvent>('amqp', options.window ?? 1000, options.metrics);
+    this.log = options.logger ?? silentLogger;
+    this.backoff = new Backoff(options.backoff?.minMs ?? 200, options.backoff?.maxMs ?? 30_000);
+  }
+
+  get ready(): boolean {
+    return this.channel !== null && !this.closing;
+  }
+
+  /** Messages sent and not yet confirmed. */
+  get inflight(): number {
+    return this.window.inflight;
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.connect();
+    } catch (err) {
+      throw new Error(`AMQP: cannot connect to ${redact(this.options.url)}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  publish(events: readonly BridgeEvent[]): Promise<void> {
+    if (this.closing) return Promise.reject(new PublishError('AMQP publisher is closed'));
+    if (!this.channel) return Promise.reject(new PublishError('AMQP is not connected'));
+    return this.window.submit(events);
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    if (this.channel) {
+      const timeout = this.options.closeTimeoutMs ?? 10_000;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.window.idle(), new Promise((r) => (timer = setTimeout(r, timeout)))]);
+      clearTimeout(timer);
+    }
+    const connection = this.connection;
+    this.dropConnection(new PublishError('AMQP publisher closed before the broker confirmed'));
+    await connection?.close().catch(() => undefined);
+  }
+
+  private async connect(): Promise<void> {
+    const connection = await amqp.connect(this.options.url, {
+      noDelay: true,
+      clientProperties: { connection_name: `openmrs-event-bridge ${this.options.site}` },
+    });
+    let channel: ConfirmChannel;
+    try {
+      channel = await connection.createConfirmChannel();
+      await channel.assertExchange(this.options.exchange, 'topic', { durable: true });
+    } catch (err) {
+      await connection.close().catch(() => undefined);
+      throw err;
+    }
+    if (this.closing) {
+      await connection.close().catch(() => undefined);
+      return;
+    }
+    const lost = (why: string) => (err?: Error) => {
+      if (this.connection !== connection) return;
+      this.log.warn({ err, channel: 'amqp' }, `AMQP ${why}; reconnecting`);
+      this.dropConnection(new PublishError(`AMQP ${why} before the broker confirmed`, { cause: err }));
+      connection.close().catch(() => undefined);
+      this.scheduleReconnect();
+    };
+    // 'error' always comes with (or before) 'close'; handle loss once, on close, and keep the error for the log.
+    let lastError: Error | undefined;
+    connection.on('error', (err: Error) => (lastError = err));
+    channel.on('error', (err: Error) => (lastError = err));
+    connection.on('close', () => lost('connection lost')(lastError));
+    channel.on('close', () => lost('channel closed')(lastError));
+    connection.on('blocked', (reason: string) => this.log.warn({ reason, channel: 'amqp' }, 'AMQP broker blocked us'));
+    connection.on('unblocked', () => this.log.info({ channel: 'amqp' }, 'AMQP broker unblocked us'));
+    channel.on('drain', () => this.window.drained());
+
+    this.connection = connection;
+    this.channel = channel;
+    this.backoff.reset();
+    const { exchange, site } = this.options;
+    this.window.attach((event, confirm) => {
+      const body = Buffer.from(JSON.stringify(event));
+      return channel.publish(
+        exchange,
+        amqpRoutingKey(site, event),
+        body,
+        {
+          persistent: true,
+          contentType: CONTENT_TYPE,
+          messageId: event.id,
+          type: event.type,
+          appId: 'openmrs-event-bridge',
+          timestamp: Math.floor(Date.parse(event.time) / 1000) || undefined,
+        },
+        (err: unknown) => confirm(err ? (err instanceof Error ? err : new Error(String(err))) : null),
+      );
+    });
+    this.log.info({ channel: 'amqp', exchange }, 'AMQP connected');
+  }
+
+  /** Forgets the connection and fails everything not confirmed on it. */
+  private dropConnection(err: PublishError): void {
+    this.connection = null;
+    this.channel = null;
+    this.window.detach(err);
+    this.window.failQueued(err);
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closing || this.reconnectTimer) return;
+    const delay = this.backoff.next();
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.connect().catch((err: Error) => {
+        this.log.warn({ err, channel: 'amqp', retryInMs: this.backoff.peek() }, 'AMQP reconnect failed');
+        this.scheduleReconnect();
+      });
+    }, delay);
+    this.reconnectTimer.unref?.();
+  }
+}
+
+/** The URL without its password, for messages. */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<invalid url>';
+  }
+}
