@@ -216,7 +216,7 @@ class FlakyPublisher implements ChannelPublisher {
       return Promise.reject(new Error('broker down'));
     }
     for (const e of events) this.delivered.push(e.id);
-    return tick(Math.random() * 3);
+    return tick(Math.random() * 3).then(() => undefined);
   }
 }
 
