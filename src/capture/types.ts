@@ -39,6 +39,8 @@ export interface Transaction {
   commitTime: number;
   /** Where this transaction starts (its GTID event). */
   start: BinlogPosition;
+  /** The GTID state right before this transaction (with `start`, where to resume to read it again). */
+  startGtidState?: string;
   /** Resume here to get the next transaction. */
   end: ResumePosition;
   /** Number of row changes. */
@@ -52,4 +54,9 @@ export interface Transaction {
   readRows?: () => AsyncIterable<RowChange[]>;
   /** For `ddl`: the statement and its default schema. */
   ddl?: { schema: string; query: string };
+  /**
+   * Semi-sync (reader opened with `semiSync`): the source waits for an ACK of this transaction. Acknowledge with
+   * `BinlogReader.sendSemiSyncAck(tx.end.binlog.file, tx.end.binlog.pos)`; ACKs are cumulative in binlog order.
+   */
+  ackRequested?: boolean;
 }
