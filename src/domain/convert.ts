@@ -1,0 +1,179 @@
+/**
+ * Row conversion: a binlog row image (columns by name) to a payload object by its field spec, references through the
+ * transaction's RefBatch, DATETIMEs through the SourceClock; and the `changes` between two converted images.
+ */
+import type { ColumnValue, RowImage } from '../source/types.js';
+import { REF_TARGETS, type FieldKind, type FieldSpec } from './catalog/fields.js';
+import type { RefBatch, RefSpec } from './references.js';
+import type { SourceClock } from './time.js';
+
+/** A field spec flattened for the hot loop. */
+export interface CompiledField {
+  name: string;
+  column: string;
+  kind: FieldKind;
+  ref: RefSpec | null;
+}
+
+const compiled = new WeakMap<FieldSpec, CompiledField[]>();
+const refSpecs = new Map<string, RefSpec>();
+
+/** The uuid RefSpec of a target table (shared instances). */
+export function uuidRef(table: string, key: string): RefSpec {
+  const k = `${table}.${key}`;
+  let spec = refSpecs.get(k);
+  if (!spec) refSpecs.set(k, (spec = { table, key, value: 'uuid' }));
+  return spec;
+}
+
+/** Flattens a field spec once (memoized). */
+export function compile(spec: FieldSpec): CompiledField[] {
+  let out = compiled.get(spec);
+  if (!out) {
+    out = Object.entries(spec).map(([name, f]) => ({
+      name,
+      column: f.column,
+      kind: f.kind,
+      ref: f.ref ? uuidRef(REF_TARGETS[f.ref].table, REF_TARGETS[f.ref].key) : null,
+    }));
+    compiled.set(spec, out);
+  }
+  return out;
+}
+
+/** One reference that resolved to null, with where it was in the payload. */
+export interface UnresolvedRef {
+  field: string;
+  table: string;
+  id: number;
+  reason: string;
+}
+
+/** What conversion needs: the clock, the transaction's references, and where to report unresolved ones. */
+export interface ConvertContext {
+  clock: SourceClock;
+  refs: RefBatch;
+  unresolved: UnresolvedRef[];
+}
+
+function toInt(v: ColumnValue): number | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') {
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new Error(`not a number: ${JSON.stringify(v)}`);
+    return n;
+  }
+  throw new Error('binary value where a number was expected');
+}
+
+/** Registers every reference of `row` with the batch (call before `resolve()`). */
+export function wantRefs(fields: readonly CompiledField[], row: RowImage, refs: RefBatch): void {
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
+    if (f.ref === null) continue;
+    const v = row[f.column];
+    if (typeof v === 'number') refs.want(f.ref, v);
+    else if (typeof v === 'string' && v !== '') refs.want(f.ref, Number(v));
+  }
+}
+
+/** Converts one row image to its payload object. Throws when the row cannot be mapped (no uuid, bad value). */
+export function convertRow(
+  fields: readonly CompiledField[],
+  row: RowImage,
+  ctx: ConvertContext,
+  path: string,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
+    const v = row[f.column];
+    let value: unknown;
+    switch (f.kind) {
+      case 'uuid':
+        if (typeof v !== 'string' || v === '') throw new Error(`column ${f.column} is empty: the row has no uuid`);
+        value = v;
+        break;
+      case 'ref': {
+        const id = toInt(v ?? null);
+        if (id === null) value = null;
+        else {
+          value = ctx.refs.get(f.ref!, id);
+          if (value === null)
+            ctx.unresolved.push({ field: path + f.name, table: f.ref!.table, id, reason: ctx.refs.reason(f.ref!, id) });
+        }
+        break;
+      }
+      case 'datetime':
+        value = v === null || v === undefined ? null : ctx.clock.toUtc(String(v));
+        break;
+      case 'bool':
+        value = v === null || v === undefined ? false : typeof v === 'number' ? v !== 0 : v === '1' || v === 'true';
+        break;
+      case 'int':
+      case 'number':
+        value = toInt(v ?? null);
+        break;
+      case 'date':
+        value = v === null || v === undefined || String(v).startsWith('0000') ? null : String(v).slice(0, 10);
+        break;
+      default:
+        value = v === null || v === undefined ? null : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+    }
+    out[f.name] = value;
+  }
+  return out;
+}
+
+/** Fields whose change alone is no change (CONTRACT: an update of only these emits nothing). */
+const AUDIT_ONLY = new Set(['changedByUuid', 'dateChanged']);
+
+/**
+ * Adds `{from, to}` for every field that differs between two converted images to `changes` (keys prefixed).
+ * Returns true when a field other than `changedByUuid`/`dateChanged` changed.
+ */
+export function diffInto(
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+  prefix: string,
+  changes: Record<string, { from: unknown; to: unknown }>,
+  skip?: ReadonlySet<string>,
+): boolean {
+  let meaningful = false;
+  for (const key in after) {
+    if (skip?.has(key)) continue;
+    const from = before[key];
+    const to = after[key];
+    if (from === to || (from === undefined && to === null)) continue;
+    changes[prefix + key] = { from: from === undefined ? null : from, to };
+    if (!AUDIT_ONLY.has(key)) meaningful = true;
+  }
+  return meaningful;
+}
+
+/** Raw images for RowChanged: JSON-safe (binary as `{base64}`). */
+export function rawImage(row: RowImage | null): Record<string, string | number | null | { base64: string }> | null {
+  if (!row) return null;
+  const out: Record<string, string | number | null | { base64: string }> = {};
+  for (const k in row) {
+    const v = row[k];
+    out[k] = Buffer.isBuffer(v) ? { base64: v.toString('base64') } : (v as string | number | null);
+  }
+  return out;
+}
+
+/** Columns that differ between two raw images (all columns when one side is missing). */
+export function changedColumns(before: RowImage | null, after: RowImage | null): string[] {
+  if (!before) return after ? Object.keys(after) : [];
+  if (!after) return Object.keys(before);
+  const out: string[] = [];
+  for (const k in after) {
+    const a = before[k];
+    const b = after[k];
+    if (a === b) continue;
+    if (Buffer.isBuffer(a) && Buffer.isBuffer(b) && a.equals(b)) continue;
+    out.push(k);
+  }
+  return out;
+}

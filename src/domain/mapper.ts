@@ -1,0 +1,331 @@
+/**
+ * The mapper: one committed Transaction in, its TransactionEvents out (CONTRACT sections 4 and 5).
+ *
+ * 1. Group the source schema's row changes into units (one per aggregate instance; other tables one unit per row);
+ *    noise tables are counted and dropped.
+ * 2. Fold versioned writes: an obs/condition insert with `previous_version` plus the void of the old row, and a
+ *    REVISE/DISCONTINUE order plus the stop of the previous order, become one unit.
+ * 3. Collect every reference, resolve them in one batch (same transaction, LRU, one query per table).
+ * 4. Build each unit's events (aggregates.ts) at the place of its first row; a unit whose build throws goes out as
+ *    RowChanged with `data.error`.
+ * 5. Number them: txseq/txsize, id `<site>:<txid>:<txseq>`, cursor, commit time.
+ */
+import type { RowChange, Transaction } from '../capture/types.js';
+import { cursorFor } from '../capture/cursor.js';
+import type { BridgeEvent, TransactionEvents } from './types.js';
+import { compile, wantRefs, rawImage, changedColumns, type ConvertContext } from './convert.js';
+import {
+  buildAllergy,
+  buildCondition,
+  buildDiagnosis,
+  buildEncounter,
+  buildMetadata,
+  buildObs,
+  buildOrder,
+  buildPatient,
+  buildProgram,
+  buildVisit,
+  IS_PATIENT,
+  ORDER_TYPE_CLASS,
+  RAW,
+  unitUuidRef,
+  type BuildResult,
+  type Draft,
+} from './aggregates.js';
+import { noMetrics, type MappingMetrics } from './metrics.js';
+import { ReferenceResolver, type RefBatch, type ReferenceLookup } from './references.js';
+import { NOISE_TABLES, TABLE_ROLES, tableClass } from './tables.js';
+import { SourceClock, unixToIso } from './time.js';
+import { addRow, rootNet, type Unit } from './units.js';
+
+/** Options of an {@link EventMapper}. */
+export interface MapperOptions {
+  /** BRIDGE_SITE: `[a-z0-9][a-z0-9-]*`. */
+  site: string;
+  /** The OpenMRS database: rows of any other schema are ignored. */
+  schema: string;
+  /** BRIDGE_SOURCE_TIMEZONE (IANA name, `UTC` or `+03:00`). */
+  timeZone: string;
+  /** Looks references up in the source; without it, references not in the transaction or cache resolve to null. */
+  lookup?: ReferenceLookup | null;
+  /** Entries of the reference LRU cache (default 100,000). */
+  cacheSize?: number;
+  metrics?: MappingMetrics;
+  /** More tables that never produce events (besides global_property, scheduler and Liquibase tables). */
+  noiseTables?: Iterable<string>;
+  /** The cursor of an event (default: capture's `cursorFor`). */
+  cursor?: (tx: Transaction, txseq: number) => string;
+}
+
+interface Placed {
+  index: number;
+  draft: Draft;
+}
+
+/** Maps committed transactions to OpenMRS domain events. One instance per pipeline (it owns the reference cache). */
+export class EventMapper {
+  readonly site: string;
+  readonly schema: string;
+  readonly clock: SourceClock;
+  readonly resolver: ReferenceResolver;
+  private readonly metrics: MappingMetrics;
+  private readonly noise: Set<string>;
+  private readonly source: string;
+  private readonly cursor: (tx: Transaction, txseq: number) => string;
+
+  constructor(options: MapperOptions) {
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(options.site)) throw new Error(`invalid site ${JSON.stringify(options.site)}`);
+    this.site = options.site;
+    this.schema = options.schema;
+    this.clock = new SourceClock(options.timeZone);
+    this.resolver = new ReferenceResolver(options.lookup ?? null, options.cacheSize ?? 100_000);
+    this.metrics = options.metrics ?? noMetrics;
+    this.noise = new Set([...NOISE_TABLES, ...(options.noiseTables ?? [])]);
+    this.source = `openmrs://${options.site}`;
+    this.cursor = options.cursor ?? cursorFor;
+  }
+
+  /** The transaction's id in events: its GTID, or `<file>-<pos>` of its start on a server without GTIDs. */
+  txid(tx: Transaction): string {
+    return tx.gtid ?? `${tx.start.file}-${tx.start.pos}`;
+  }
+
+  /** Maps one committed transaction. DDL transactions and transactions of other schemas give no events. */
+  async map(tx: Transaction): Promise<TransactionEvents> {
+    const txid = this.txid(tx);
+    const result: TransactionEvents = { txid, commitTime: tx.commitTime, end: tx.end, events: [] };
+    if (tx.kind !== 'dml') return result;
+    let rows = tx.rows;
+    if (rows === null) {
+      // Oversized transaction: folding needs all rows of an aggregate together, so read them all (see docs/events.md).
+      rows = [];
+      if (tx.readRows) for await (const chunk of tx.readRows()) for (const r of chunk) rows.push(r);
+    }
+    const drafts = await this.mapRows(rows);
+    const size = drafts.length;
+    const time = unixToIso(tx.commitTime);
+    const events: BridgeEvent[] = new Array(size);
+    for (let i = 0; i < size; i++) {
+      const d = drafts[i];
+      const txseq = i + 1;
+      const e: BridgeEvent = {
+        specversion: '1.0',
+        id: `${this.site}:${txid}:${txseq}`,
+        source: this.source,
+        type: d.type,
+        subject: d.subject,
+        time,
+        datacontenttype: 'application/json',
+        openmrsclass: d.openmrsclass,
+        openmrsaction: d.openmrsaction,
+        txid,
+        txseq,
+        txsize: size,
+        cursor: this.cursor(tx, txseq),
+        data: d.data,
+      };
+      if (d.patientuuid) e.patientuuid = d.patientuuid;
+      if (!d.subject) delete e.subject;
+      this.metrics.event(d.type);
+      events[i] = e;
+    }
+    result.events = events;
+    return result;
+  }
+
+  /** The event drafts of a transaction's row changes, in order (no envelope numbering). */
+  async mapRows(rows: readonly RowChange[]): Promise<Draft[]> {
+    const refs = this.resolver.batch();
+    const units: Unit[] = [];
+    const byKey = new Map<string, Unit>();
+    const placed: Placed[] = [];
+
+    // 1. group
+    for (let i = 0; i < rows.length; i++) {
+      const change = rows[i];
+      if (change.schema !== this.schema) continue;
+      const table = change.table;
+      if (this.noise.has(table)) {
+        this.metrics.row(table, change.op, 'noise');
+        continue;
+      }
+      const role = TABLE_ROLES[table];
+      const img = change.after ?? change.before;
+      if (!img) continue;
+      if (!role) {
+        noteGeneric(refs, table, change);
+        placed.push({ index: i, draft: this.rowChanged(change) });
+        this.metrics.row(table, change.op, 'row');
+        continue;
+      }
+      if (change.before) refs.noteRow(table, role.pk, change.before);
+      if (change.after) refs.noteRow(table, role.pk, change.after);
+      const id = img[role.key];
+      if (typeof id !== 'number') {
+        placed.push({ index: i, draft: this.rowChanged(change, `${table}.${role.key} is not an integer id`) });
+        this.metrics.row(table, change.op, 'row');
+        this.metrics.mappingError(table, 'no key');
+        continue;
+      }
+      const rootTable = role.agg === 'patient' ? 'person' : role.agg === 'metadata' ? table : rootOf(role.agg);
+      const key = `${rootTable}:${id}`;
+      let unit = byKey.get(key);
+      if (!unit) {
+        unit = { agg: role.agg, table: rootTable, id, first: i, nets: [], raw: [], rawIndex: [] };
+        byKey.set(key, unit);
+        units.push(unit);
+      }
+      addRow(unit, change, i, role);
+      if (table === 'patient' && change.after) refs.noteValue(IS_PATIENT, id, String(id));
+    }
+
+    // 2. fold versioned writes into the new row's unit
+    for (const unit of units) {
+      if (unit.agg !== 'obs' && unit.agg !== 'condition' && unit.agg !== 'order') continue;
+      const root = rootNet(unit);
+      if (!root || root.op !== 'insert') continue;
+      const prevCol = unit.agg === 'order' ? 'previous_order_id' : 'previous_version';
+      const prevId = root.after![prevCol];
+      if (typeof prevId !== 'number') continue;
+      if (unit.agg === 'order' && !/^(REVISE|DISCONTINUE)$/i.test(String(root.after!.order_action))) continue;
+      const prev = byKey.get(`${unit.table}:${prevId}`);
+      if (!prev || prev.foldedInto || prev.previous || prev === unit) continue;
+      const prevRoot = rootNet(prev);
+      if (!prevRoot || prevRoot.op !== 'update' || prev.nets.length !== 1) continue;
+      const ok =
+        unit.agg === 'order'
+          ? prevRoot.before!.date_stopped == null && prevRoot.after!.date_stopped != null
+          : !prevRoot.before!.voided && !!prevRoot.after!.voided;
+      if (!ok) continue;
+      unit.previous = prev;
+      prev.foldedInto = unit;
+      if (prev.first < unit.first) unit.first = prev.first;
+    }
+
+    // 3. references
+    for (const unit of units) {
+      if (unit.foldedInto) continue;
+      this.wantUnit(unit, refs);
+      if (unit.previous) this.wantUnit(unit.previous, refs);
+    }
+    await refs.resolve();
+
+    // 4. build
+    const ctx: ConvertContext = { clock: this.clock, refs, unresolved: [] };
+    for (const unit of units) {
+      if (unit.foldedInto) continue;
+      let result: BuildResult;
+      let error: string | null = null;
+      try {
+        ctx.unresolved.length = 0;
+        result = this.build(unit, ctx, refs);
+      } catch (err) {
+        error = err instanceof Error ? err.message : String(err);
+        result = RAW;
+      }
+      const all = unit.previous ? [...unit.previous.raw, ...unit.raw] : unit.raw;
+      const idx = unit.previous ? [...unit.previous.rawIndex, ...unit.rawIndex] : unit.rawIndex;
+      if (result === RAW) {
+        for (let k = 0; k < all.length; k++) {
+          placed.push({ index: idx[k], draft: this.rowChanged(all[k], error ?? undefined) });
+          this.metrics.row(all[k].table, all[k].op, 'row');
+          if (error) this.metrics.mappingError(all[k].table, error);
+        }
+        continue;
+      }
+      for (const d of result) placed.push({ index: unit.first, draft: d });
+      for (let k = 0; k < all.length; k++)
+        this.metrics.row(all[k].table, all[k].op, result.length === 0 ? 'unchanged' : k === 0 ? 'event' : 'folded');
+    }
+
+    // 5. order by the first row of each unit (stable: drafts of one unit keep their order)
+    placed.sort((a, b) => a.index - b.index);
+    const out = new Array<Draft>(placed.length);
+    for (let i = 0; i < placed.length; i++) out[i] = placed[i].draft;
+    return out;
+  }
+
+  private wantUnit(unit: Unit, refs: RefBatch): void {
+    for (const net of unit.nets) {
+      const fields = compile(net.role.fields);
+      if (net.after) wantRefs(fields, net.after, refs);
+      if (net.before && net.op !== 'insert') wantRefs(fields, net.before, refs);
+    }
+    const root = rootNet(unit);
+    if (unit.agg === 'patient') {
+      refs.want(unitUuidRef(unit), unit.id);
+      if (!unit.nets.some((n) => n.table === 'patient')) refs.want(IS_PATIENT, unit.id);
+    } else if (!root && unit.agg !== 'metadata') refs.want(unitUuidRef(unit), unit.id);
+    if (unit.agg === 'order' && root && !unit.nets.some((n) => n.role.part !== 'root')) {
+      const typeId = (root.after ?? root.before!).order_type_id;
+      if (typeof typeId === 'number') refs.want(ORDER_TYPE_CLASS, typeId);
+    }
+  }
+
+  private build(unit: Unit, ctx: ConvertContext, refs: RefBatch): BuildResult {
+    switch (unit.agg) {
+      case 'patient':
+        return buildPatient(unit, ctx, refs.get(IS_PATIENT, unit.id) !== null);
+      case 'visit':
+        return buildVisit(unit, ctx);
+      case 'encounter':
+        return buildEncounter(unit, ctx);
+      case 'obs':
+        return buildObs(unit, ctx);
+      case 'order':
+        return buildOrder(unit, ctx);
+      case 'allergy':
+        return buildAllergy(unit, ctx);
+      case 'condition':
+        return buildCondition(unit, ctx);
+      case 'diagnosis':
+        return buildDiagnosis(unit, ctx);
+      case 'program':
+        return buildProgram(unit, ctx);
+      case 'metadata':
+        return buildMetadata(unit, ctx);
+    }
+  }
+
+  /** A RowChanged draft for one row change (with `error` when the row belongs to an aggregate but failed). */
+  rowChanged(change: RowChange, error?: string): Draft {
+    const img = change.after ?? change.before!;
+    const data: Record<string, unknown> = {
+      table: change.table,
+      op: change.op,
+      before: rawImage(change.before),
+      after: rawImage(change.after),
+      changed: changedColumns(change.before, change.after),
+    };
+    if (error !== undefined) data.error = error;
+    const uuid = img.uuid;
+    return {
+      type: 'RowChanged',
+      subject: typeof uuid === 'string' && uuid !== '' ? uuid : '',
+      openmrsclass: tableClass(change.table),
+      openmrsaction: change.op === 'insert' ? 'CREATED' : change.op === 'update' ? 'UPDATED' : 'PURGED',
+      data,
+    };
+  }
+}
+
+const ROOTS: Record<string, string> = {
+  visit: 'visit',
+  encounter: 'encounter',
+  obs: 'obs',
+  order: 'orders',
+  allergy: 'allergy',
+  condition: 'conditions',
+  diagnosis: 'encounter_diagnosis',
+  program: 'patient_program',
+};
+
+function rootOf(agg: string): string {
+  return ROOTS[agg];
+}
+
+/** Rows of tables without a role still teach uuids (e.g. a concept_name referenced by an obs in the same transaction). */
+function noteGeneric(refs: RefBatch, table: string, change: RowChange): void {
+  const img = change.after ?? change.before!;
+  if (typeof img.uuid === 'string' && typeof img[`${table}_id`] === 'number') refs.noteRow(table, `${table}_id`, img);
+}

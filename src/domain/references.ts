@@ -1,0 +1,186 @@
+/**
+ * Reference resolution: integer ids in rows become the uuids of the referenced rows. Per transaction, in this order:
+ * rows of the same transaction, a bounded LRU cache, then one batched query per referenced table to the source.
+ * uuids never change, so a cached uuid is always right; an id that is nowhere resolves to null with a reason.
+ */
+import type { RowImage } from '../source/types.js';
+import { Lru } from './lru.js';
+
+/** Looks values up in the source database by integer key, in batches. */
+export interface ReferenceLookup {
+  /**
+   * `SELECT keyColumn, valueColumn FROM table WHERE keyColumn IN (ids)` in the OpenMRS schema. Returns the rows found;
+   * ids missing from the result do not exist (any more). Rejects when the source cannot be queried.
+   */
+  lookup(table: string, keyColumn: string, valueColumn: string, ids: readonly number[]): Promise<Map<number, string>>;
+}
+
+/** The part of a mysql2 promise pool (or connection) the lookup uses. */
+export interface Queryable {
+  query(sql: string, values?: unknown): Promise<[unknown, unknown]>;
+}
+
+/** `ReferenceLookup` over a mysql2 promise pool, `IN` lists of at most 1,000 ids per query. */
+export class MysqlReferenceLookup implements ReferenceLookup {
+  /** @param pool a mysql2/promise pool or connection  @param schema the OpenMRS database name */
+  constructor(
+    private readonly pool: Queryable,
+    private readonly schema: string,
+  ) {}
+
+  async lookup(
+    table: string,
+    keyColumn: string,
+    valueColumn: string,
+    ids: readonly number[],
+  ): Promise<Map<number, string>> {
+    const out = new Map<number, string>();
+    for (let i = 0; i < ids.length; i += 1000) {
+      const chunk = ids.slice(i, i + 1000);
+      const [rows] = await this.pool.query('SELECT ?? AS k, ?? AS v FROM ??.?? WHERE ?? IN (?)', [
+        keyColumn,
+        valueColumn,
+        this.schema,
+        table,
+        keyColumn,
+        chunk,
+      ]);
+      for (const row of rows as Array<{ k: number | string; v: unknown }>) {
+        if (row.v !== null && row.v !== undefined) out.set(Number(row.k), String(row.v));
+      }
+    }
+    return out;
+  }
+}
+
+/** What a reference points at: a table, its integer key and the column wanted (usually `uuid`). */
+export interface RefSpec {
+  table: string;
+  key: string;
+  value: string;
+}
+
+/** Why a reference resolved to null. */
+export const NOT_FOUND = 'referenced row not found in the source (purged)';
+export const NO_LOOKUP = 'referenced row not in this transaction and no source lookup configured';
+
+/** Counters of where references were resolved, for tests and metrics. */
+export interface ResolverStats {
+  local: number;
+  cached: number;
+  queried: number;
+  queries: number;
+  missing: number;
+}
+
+/** Long-lived: owns the LRU cache and the lookup. One `batch()` per transaction. */
+export class ReferenceResolver {
+  readonly cache: Lru<string, string>;
+  readonly stats: ResolverStats = { local: 0, cached: 0, queried: 0, queries: 0, missing: 0 };
+
+  constructor(
+    readonly lookup: ReferenceLookup | null,
+    capacity = 100_000,
+  ) {
+    this.cache = new Lru(capacity);
+  }
+
+  /** A resolution batch for one transaction. */
+  batch(): RefBatch {
+    return new RefBatch(this);
+  }
+}
+
+function cacheKey(spec: RefSpec, id: number): string {
+  return `${spec.table}.${spec.value}:${id}`;
+}
+
+/** The references of one transaction: note the rows, `want` the ids, `resolve()` once, then `get`. */
+export class RefBatch {
+  private readonly local = new Map<string, string>();
+  private readonly wanted = new Map<string, { spec: RefSpec; ids: Set<number> }>();
+  private readonly resolved = new Map<string, string | null>();
+  private readonly reasons = new Map<string, string>();
+
+  constructor(private readonly owner: ReferenceResolver) {}
+
+  /** Records the uuid of a row of this transaction (before or after image), so references to it need no query. */
+  noteRow(table: string, key: string, row: RowImage): void {
+    const id = row[key];
+    const uuid = row.uuid;
+    if (typeof id === 'number' && typeof uuid === 'string') this.local.set(`${table}.uuid:${id}`, uuid);
+  }
+
+  /** Records a value known from this transaction (e.g. that a person is a patient). */
+  noteValue(spec: RefSpec, id: number, value: string): void {
+    this.local.set(cacheKey(spec, id), value);
+  }
+
+  /** Asks for `spec` of row `id`; answered by `get` after `resolve()`. */
+  want(spec: RefSpec, id: number): void {
+    const k = cacheKey(spec, id);
+    if (this.local.has(k) || this.resolved.has(k)) return;
+    const cached = this.owner.cache.get(k);
+    if (cached !== undefined) {
+      this.resolved.set(k, cached);
+      this.owner.stats.cached++;
+      return;
+    }
+    const group = `${spec.table}\0${spec.key}\0${spec.value}`;
+    let entry = this.wanted.get(group);
+    if (!entry) this.wanted.set(group, (entry = { spec, ids: new Set() }));
+    entry.ids.add(id);
+  }
+
+  /** Queries everything still wanted, one batched query per (table, column). */
+  async resolve(): Promise<void> {
+    const { lookup, cache, stats } = this.owner;
+    for (const { spec, ids } of this.wanted.values()) {
+      if (!lookup) {
+        for (const id of ids) {
+          const k = cacheKey(spec, id);
+          this.resolved.set(k, null);
+          this.reasons.set(k, NO_LOOKUP);
+          stats.missing++;
+        }
+        continue;
+      }
+      stats.queries++;
+      const found = await lookup.lookup(spec.table, spec.key, spec.value, [...ids]);
+      for (const id of ids) {
+        const k = cacheKey(spec, id);
+        const value = found.get(id);
+        if (value === undefined) {
+          this.resolved.set(k, null);
+          this.reasons.set(k, NOT_FOUND);
+          stats.missing++;
+        } else {
+          this.resolved.set(k, value);
+          cache.set(k, value);
+          stats.queried++;
+        }
+      }
+    }
+    this.wanted.clear();
+    // Values learnt from this transaction's rows are right for later transactions too.
+    for (const [k, v] of this.local) cache.set(k, v);
+  }
+
+  /** The resolved value, or null (then `reason` says why). */
+  get(spec: RefSpec, id: number): string | null {
+    const k = cacheKey(spec, id);
+    const local = this.local.get(k);
+    if (local !== undefined) {
+      this.owner.stats.local++;
+      return local;
+    }
+    const value = this.resolved.get(k);
+    if (value === undefined) throw new Error(`reference ${k} was not requested before resolve()`);
+    return value;
+  }
+
+  /** Why `get(spec, id)` returned null. */
+  reason(spec: RefSpec, id: number): string {
+    return this.reasons.get(cacheKey(spec, id)) ?? NOT_FOUND;
+  }
+}
