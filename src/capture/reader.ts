@@ -84,11 +84,15 @@ export interface ReaderStats {
   reconnects: number;
   /** Bytes received over all connections. */
   bytes: number;
+  /** Socket pauses because the consumer was behind (backpressure), over all connections. */
+  pauses: number;
+  /** The most bytes of raw events ever waiting unread on one connection. */
+  maxQueuedBytes: number;
 }
 
 /** Reads committed transactions from the source's binlog. Iterate it once with `for await`. */
 export class BinlogReader implements AsyncIterable<Transaction> {
-  readonly stats: ReaderStats = { transactions: 0, rows: 0, heartbeats: 0, reconnects: 0, bytes: 0 };
+  readonly stats: ReaderStats = { transactions: 0, rows: 0, heartbeats: 0, reconnects: 0, bytes: 0, pauses: 0, maxQueuedBytes: 0 };
   private readonly o: BinlogReaderOptions;
   private readonly maxTxRows: number;
   private server: ServerInfo | null = null;
@@ -268,10 +272,14 @@ export class BinlogReader implements AsyncIterable<Transaction> {
         const decoder = this.newDecoder(conn);
         const assembler = this.newAssembler();
         let bytesSeen = 0;
+        let pausesSeen = 0;
         for (;;) {
           const batch = await conn.read();
           this.stats.bytes += conn.stats.bytes - bytesSeen;
           bytesSeen = conn.stats.bytes;
+          this.stats.pauses += conn.stats.pauses - pausesSeen;
+          pausesSeen = conn.stats.pauses;
+          if (conn.stats.maxQueuedBytes > this.stats.maxQueuedBytes) this.stats.maxQueuedBytes = conn.stats.maxQueuedBytes;
           if (batch === null) return; // closed by us
           attempt = 0;
           for (let i = 0; i < batch.length; i++) {

@@ -68,11 +68,13 @@ export interface ConnectionStats {
   heartbeats: number;
   /** Times the socket was paused because the consumer was behind. */
   pauses: number;
+  /** The most bytes of events ever waiting unread (bounded by the high-water mark plus one socket read). */
+  maxQueuedBytes: number;
 }
 
 /** A replication connection in streaming mode. Open with {@link BinlogConnection.open}. */
 export class BinlogConnection {
-  readonly stats: ConnectionStats = { bytes: 0, events: 0, heartbeats: 0, pauses: 0 };
+  readonly stats: ConnectionStats = { bytes: 0, events: 0, heartbeats: 0, pauses: 0, maxQueuedBytes: 0 };
   /** The binlog file events currently come from (from the last ROTATE, fake or real). */
   file = '';
 
@@ -347,6 +349,7 @@ export class BinlogConnection {
     this.stats.events++;
     this.queue.push({ data, ackRequested });
     this.queuedBytes += data.length;
+    if (this.queuedBytes > this.stats.maxQueuedBytes) this.stats.maxQueuedBytes = this.queuedBytes;
     this.wake();
   }
 
