@@ -15,13 +15,27 @@ export interface SourceConnectionOptions {
 /** Opens a mysql2 promise connection for metadata queries (the caller ends it). */
 export async function connectSql(opts: SourceConnectionOptions): Promise<mysql.Connection> {
   return mysql.createConnection({
-    uri: opts.url,
+    uri: withoutDatabase(opts.url),
     ssl: opts.ssl,
     connectTimeout: opts.connectTimeoutMs ?? 10_000,
     dateStrings: true,
     supportBigNumbers: true,
     bigNumberStrings: true,
   });
+}
+
+/**
+ * The URL without its database: replication and metadata queries need none, and a user lacking SELECT on the
+ * OpenMRS schema must still reach the requirement check that tells them so.
+ */
+function withoutDatabase(url: string): string {
+  try {
+    const u = new URL(url);
+    u.pathname = '/';
+    return u.toString();
+  } catch {
+    return url;
+  }
 }
 
 /** The source server in a few facts. */
