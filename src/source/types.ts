@@ -47,8 +47,11 @@ export interface TableMap {
   table: string;
   columns: ColumnMeta[];
   primaryKey: string[];
-  /** Where the column names came from: the binlog's metadata block, or an information_schema lookup. */
-  namesFrom: 'binlog' | 'information_schema';
+  /**
+   * Where the column names came from: the binlog's metadata block, an information_schema lookup, or nowhere
+   * (`position`: columns are named `@1`, `@2`, ... because neither knew them; a mapping error downstream).
+   */
+  namesFrom: 'binlog' | 'information_schema' | 'position';
 }
 
 /** The common header of every binlog event (19 bytes in v4). */

@@ -2,9 +2,10 @@
  * The binlog event decoder: raw event bytes in, typed `BinlogEvent` out. Stateful: it keeps the current format
  * description (checksum algorithm, post-header lengths) and the table maps seen so far, keyed by table id.
  */
-import type { BinlogEvent, EventHeader } from '../types.js';
-import { BinlogDecodeError } from './bytes.js';
-import { CHECKSUM_LENGTH, ChecksumAlg, EventType, HEADER_LENGTH } from './constants.js';
+import { inflateSync } from 'node:zlib';
+import type { BinlogEvent, EventHeader, RowImage } from '../types.js';
+import { BinlogDecodeError, readPackedInt } from './bytes.js';
+import { CHECKSUM_LENGTH, ChecksumAlg, EventType, HEADER_LENGTH, ROWS_FLAG_STMT_END } from './constants.js';
 import {
   defaultFormat,
   parseFormatDescription,
@@ -18,6 +19,11 @@ import {
   parseXid,
   type FormatDescription,
 } from './events.js';
+import { buildPlan, presentColumns, RowReader, type DecodePlan } from './rows.js';
+import { applyResolved, parseTableMap, readTableId, toTableMap, type ColumnResolver } from './table-map.js';
+
+/** Table maps kept at most; ids are reassigned when the server reopens a table, so old ones age out. */
+const MAX_TABLES = 4096;
 
 /** Options of a {@link BinlogDecoder}. */
 export interface BinlogDecoderOptions {
@@ -26,7 +32,14 @@ export interface BinlogDecoderOptions {
    * negotiated checksums: the server's fake ROTATE then carries one). After a FORMAT_DESCRIPTION its algorithm rules.
    */
   checksum?: boolean;
+  /**
+   * Column facts for a TABLE_MAP that carries no column names (binlog_row_metadata not FULL, or an old server):
+   * typically from information_schema, looked up ahead by the capture layer.
+   */
+  resolveColumnNames?: ColumnResolver;
 }
+
+type RowsOp = 'insert' | 'update' | 'delete';
 
 /**
  * Decodes one binlog event at a time.
@@ -41,9 +54,18 @@ export interface BinlogDecoderOptions {
 export class BinlogDecoder {
   private format: FormatDescription = defaultFormat();
   private checksum: boolean;
+  private readonly resolve?: ColumnResolver;
+  private readonly tables = new Map<number, DecodePlan>();
+  private readonly reader = new RowReader();
 
   constructor(options: BinlogDecoderOptions = {}) {
     this.checksum = options.checksum ?? false;
+    this.resolve = options.resolveColumnNames;
+  }
+
+  /** Forgets every table map (call after DDL when names come from information_schema, so they are looked up again). */
+  invalidateTables(): void {
+    this.tables.clear();
   }
 
   /** The format description in force (the last FORMAT_DESCRIPTION decoded, or v4 defaults). */
@@ -148,6 +170,31 @@ export class BinlogDecoder {
           transactionLength: g.transactionLength,
         };
       }
+      case EventType.TABLE_MAP:
+        return { kind: 'table_map', header, table: this.tableMap(buf, start, end, post || 8).table };
+      case EventType.WRITE_ROWS_V1:
+      case EventType.WRITE_ROWS_V2:
+        return this.rows(buf, header, start, end, post, 'insert', type === EventType.WRITE_ROWS_V2);
+      case EventType.UPDATE_ROWS_V1:
+      case EventType.UPDATE_ROWS_V2:
+        return this.rows(buf, header, start, end, post, 'update', type === EventType.UPDATE_ROWS_V2);
+      case EventType.DELETE_ROWS_V1:
+      case EventType.DELETE_ROWS_V2:
+        return this.rows(buf, header, start, end, post, 'delete', type === EventType.DELETE_ROWS_V2);
+      case EventType.WRITE_ROWS_COMPRESSED_V1:
+      case EventType.WRITE_ROWS_COMPRESSED:
+        return this.compressedRows(buf, header, start, end, post, 'insert', type === EventType.WRITE_ROWS_COMPRESSED);
+      case EventType.UPDATE_ROWS_COMPRESSED_V1:
+      case EventType.UPDATE_ROWS_COMPRESSED:
+        return this.compressedRows(buf, header, start, end, post, 'update', type === EventType.UPDATE_ROWS_COMPRESSED);
+      case EventType.DELETE_ROWS_COMPRESSED_V1:
+      case EventType.DELETE_ROWS_COMPRESSED:
+        return this.compressedRows(buf, header, start, end, post, 'delete', type === EventType.DELETE_ROWS_COMPRESSED);
+      case EventType.QUERY_COMPRESSED: {
+        const q = parseQuery(buf, start, end, post || 13);
+        const query = uncompress(buf, q.queryStart, end).toString('utf8');
+        return { kind: 'query', header, schema: q.schema, query, threadId: q.threadId, errorCode: q.errorCode };
+      }
       case EventType.ANNOTATE_ROWS:
         return { kind: 'annotate_rows', header, query: buf.utf8Slice(start, end) };
       case EventType.HEARTBEAT:
@@ -159,4 +206,141 @@ export class BinlogDecoder {
         return { kind: 'other', header };
     }
   }
+
+  /** TABLE_MAP: reuses the cached plan when the table id and definition bytes are unchanged. */
+  private tableMap(buf: Buffer, start: number, end: number, post: number): DecodePlan {
+    const tableId = readTableId(buf, start, post);
+    const cached = this.tables.get(tableId);
+    const defStart = start + post;
+    if (cached && cached.definition.length === end - defStart) {
+      if (buf.compare(cached.definition, 0, cached.definition.length, defStart, end) === 0) return cached;
+    }
+    const parsed = parseTableMap(buf, start, end, post, this.format.mariadb);
+    const namesFrom = parsed.hasNames
+      ? 'binlog'
+      : applyResolved(parsed, this.resolve?.(parsed.schema, parsed.table, parsed.columns.length));
+    const plan = buildPlan(toTableMap(parsed, namesFrom), parsed.definition);
+    this.tables.delete(tableId);
+    this.tables.set(tableId, plan);
+    if (this.tables.size > MAX_TABLES) this.tables.delete(this.tables.keys().next().value!);
+    return plan;
+  }
+
+  /**
+   * Rows events: table id (6), flags (2), for v2 an extra-data block (its 2-byte length counts itself), then the
+   * column count, the columns-present bitmap(s) (two for UPDATE: before and after image), then the images.
+   */
+  private rows(
+    buf: Buffer,
+    header: EventHeader,
+    start: number,
+    end: number,
+    post: number,
+    op: RowsOp,
+    v2: boolean,
+  ): BinlogEvent {
+    const postLength = post || (v2 ? 10 : 8);
+    const tableId = readTableId(buf, start, postLength);
+    const plan = this.tables.get(tableId);
+    if (!plan) {
+      throw new BinlogDecodeError(`rows event for table id ${tableId} without a preceding TABLE_MAP`, header.typeCode);
+    }
+    const flagsAt = start + (postLength === 6 ? 4 : 6);
+    const flags = buf[flagsAt] | (buf[flagsAt + 1] << 8);
+    let p = start + postLength;
+    if (postLength >= 10) p += (buf[start + 8] | (buf[start + 9] << 8)) - 2;
+    return this.rowsBody(buf, header, p, end, plan, op, flags);
+  }
+
+  private rowsBody(
+    buf: Buffer,
+    header: EventHeader,
+    p: number,
+    end: number,
+    plan: DecodePlan,
+    op: RowsOp,
+    flags: number,
+  ): BinlogEvent {
+    const c = { pos: p };
+    const n = readPackedInt(buf, c);
+    p = c.pos;
+    if (n > plan.n) {
+      throw new BinlogDecodeError(
+        `rows event for ${plan.table.schema}.${plan.table.table} has ${n} columns, its TABLE_MAP ${plan.n}`,
+        header.typeCode,
+      );
+    }
+    const bitmapBytes = (n + 7) >> 3;
+    const before = presentColumns(buf, p, n, plan);
+    p += bitmapBytes;
+    const after = op === 'update' ? presentColumns(buf, p, n, plan) : before;
+    if (op === 'update') p += bitmapBytes;
+    const rows: Array<{ before: RowImage | null; after: RowImage | null }> = [];
+    const reader = this.reader;
+    reader.pos = p;
+    const mb = before.length;
+    const ma = after.length;
+    while (reader.pos < end) {
+      if (op === 'insert') {
+        rows.push({ before: null, after: reader.image(buf, end, plan, before, mb) });
+      } else if (op === 'delete') {
+        rows.push({ before: reader.image(buf, end, plan, before, mb), after: null });
+      } else {
+        const b = reader.image(buf, end, plan, before, mb);
+        rows.push({ before: b, after: reader.image(buf, end, plan, after, ma) });
+      }
+    }
+    return { kind: 'rows', header, op, table: plan.table, rows, statementEnd: (flags & ROWS_FLAG_STMT_END) !== 0 };
+  }
+
+  /**
+   * MariaDB compressed rows events (log_bin_compress): the layout of the plain event, with everything after the
+   * columns-present bitmaps compressed (see {@link uncompress}).
+   */
+  private compressedRows(
+    buf: Buffer,
+    header: EventHeader,
+    start: number,
+    end: number,
+    post: number,
+    op: RowsOp,
+    v2: boolean,
+  ): BinlogEvent {
+    const postLength = post || (v2 ? 10 : 8);
+    const tableId = readTableId(buf, start, postLength);
+    const plan = this.tables.get(tableId);
+    if (!plan) {
+      throw new BinlogDecodeError(`rows event for table id ${tableId} without a preceding TABLE_MAP`, header.typeCode);
+    }
+    const flagsAt = start + (postLength === 6 ? 4 : 6);
+    const flags = buf[flagsAt] | (buf[flagsAt + 1] << 8);
+    let p = start + postLength;
+    if (postLength >= 10) p += (buf[start + 8] | (buf[start + 9] << 8)) - 2;
+    const c = { pos: p };
+    const n = readPackedInt(buf, c);
+    const bitmaps = ((n + 7) >> 3) * (op === 'update' ? 2 : 1);
+    const dataAt = c.pos + bitmaps;
+    const rowsData = uncompress(buf, dataAt, end);
+    const plain = Buffer.concat([buf.subarray(p, dataAt), rowsData]);
+    return this.rowsBody(plain, header, 0, plain.length, plan, op, flags);
+  }
+}
+
+/**
+ * MariaDB binlog compression (binlog_buf_compress): one byte 0x80 | n, the uncompressed length in n big-endian
+ * bytes, then a zlib stream.
+ */
+function uncompress(buf: Buffer, start: number, end: number): Buffer {
+  const h = buf[start];
+  const lengthBytes = h & 0x07;
+  if ((h & 0x80) === 0 || lengthBytes === 0 || lengthBytes > 4) {
+    throw new BinlogDecodeError(`bad compressed-event header byte 0x${h.toString(16)}`);
+  }
+  let expected = 0;
+  for (let i = 1; i <= lengthBytes; i++) expected = expected * 256 + buf[start + i];
+  const out = inflateSync(buf.subarray(start + 1 + lengthBytes, end));
+  if (out.length !== expected) {
+    throw new BinlogDecodeError(`compressed event inflates to ${out.length} bytes, header says ${expected}`);
+  }
+  return out;
 }

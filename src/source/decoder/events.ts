@@ -131,6 +131,7 @@ export function parseQuery(buf: Buffer, start: number, end: number, postHeader: 
     execTime,
     errorCode,
     schema: buf.utf8Slice(schemaStart, schemaStart + schemaLength),
+    queryStart,
     query: buf.utf8Slice(queryStart, end),
   };
 }
@@ -214,7 +215,6 @@ export function parseMysqlGtid(buf: Buffer, start: number, end: number) {
     if (p < end) {
       const cursor = { pos: p };
       transactionLength = readPackedInt(buf, cursor);
-      p = cursor.pos;
     }
   }
   return {

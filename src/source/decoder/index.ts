@@ -3,3 +3,4 @@ export { BinlogDecoder, type BinlogDecoderOptions } from './decoder.js';
 export { BinlogDecodeError } from './bytes.js';
 export { EventType, ColumnType, ChecksumAlg } from './constants.js';
 export type { FormatDescription } from './events.js';
+export type { ColumnResolver, ResolvedColumn } from './table-map.js';
