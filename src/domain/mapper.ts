@@ -108,23 +108,41 @@ export class EventMapper {
     for (let i = 0; i < size; i++) {
       const d = drafts[i];
       const txseq = i + 1;
-      const e: BridgeEvent = {
-        specversion: '1.0',
-        id: `${this.site}:${txid}:${txseq}`,
-        source: this.source,
-        type: d.type,
-        subject: d.subject,
-        time,
-        datacontenttype: 'application/json',
-        openmrsclass: d.openmrsclass,
-        openmrsaction: d.openmrsaction,
-        txid,
-        txseq,
-        txsize: size,
-        cursor: this.cursor(tx, txseq),
-        data: d.data,
-      };
-      if (d.patientuuid) e.patientuuid = d.patientuuid;
+      // Two literal shapes (with/without patientuuid) keep the attribute order stable and the objects monomorphic.
+      const e: BridgeEvent = d.patientuuid
+        ? {
+            specversion: '1.0',
+            id: `${this.site}:${txid}:${txseq}`,
+            source: this.source,
+            type: d.type,
+            subject: d.subject,
+            time,
+            datacontenttype: 'application/json',
+            openmrsclass: d.openmrsclass,
+            openmrsaction: d.openmrsaction,
+            patientuuid: d.patientuuid,
+            txid,
+            txseq,
+            txsize: size,
+            cursor: this.cursor(tx, txseq),
+            data: d.data,
+          }
+        : {
+            specversion: '1.0',
+            id: `${this.site}:${txid}:${txseq}`,
+            source: this.source,
+            type: d.type,
+            subject: d.subject,
+            time,
+            datacontenttype: 'application/json',
+            openmrsclass: d.openmrsclass,
+            openmrsaction: d.openmrsaction,
+            txid,
+            txseq,
+            txsize: size,
+            cursor: this.cursor(tx, txseq),
+            data: d.data,
+          };
       if (!d.subject) delete e.subject;
       this.metrics.event(d.type);
       events[i] = e;
