@@ -77,6 +77,8 @@ export function decodeCursor(cursor: string): CursorData {
   o += txidLen;
   const state = b.toString('utf8', o);
   if (file === '' || !/^[\x21-\x7e]+$/.test(file)) throw new InvalidCursorError('bad binlog file name');
+  if (!/^[\x21-\x7e]*$/.test(txid)) throw new InvalidCursorError('bad transaction id');
+  if (!/^[0-9A-Za-z:,-]*$/.test(state)) throw new InvalidCursorError('bad GTID state');
   if (Number(pos) < 4) throw new InvalidCursorError('position before the start of a binlog file');
   // Re-encoding must give the same string: rejects trailing garbage and non-canonical base64.
   const data: CursorData = {
