@@ -7,6 +7,18 @@
 import type mysql from 'mysql2/promise';
 import { connectSql, type SourceConnectionOptions } from '../source/server-info.js';
 
+/**
+ * What information_schema tells about a column that a TABLE_MAP without metadata does not: its name, signedness,
+ * collation id (63 = binary) and ENUM/SET members. Same shape as the decoder's `ResolvedColumn`.
+ */
+export interface ColumnInfo {
+  name: string;
+  unsigned?: boolean;
+  collation?: number;
+  enumValues?: string[];
+  setValues?: string[];
+}
+
 /** Minimal pino-compatible logger. */
 export interface CaptureLogger {
   info(obj: object, msg?: string): void;
@@ -18,7 +30,7 @@ export interface CaptureLogger {
 /** A cache of column names per table, filled from information_schema. */
 export class InformationSchemaColumns {
   private conn: mysql.Connection | null = null;
-  private readonly cache = new Map<string, string[]>();
+  private readonly cache = new Map<string, ColumnInfo[]>();
   private warned = new Set<string>();
 
   constructor(
@@ -26,28 +38,30 @@ export class InformationSchemaColumns {
     private readonly log?: CaptureLogger,
   ) {}
 
-  /** Names of `schema`.`table` in ordinal order (cached), or undefined when the table no longer exists. */
-  async load(schema: string, table: string): Promise<string[] | undefined> {
+  /** Columns of `schema`.`table` in ordinal order (cached), or undefined when the table no longer exists. */
+  async load(schema: string, table: string): Promise<ColumnInfo[] | undefined> {
     const key = `${schema}\u0000${table}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
     this.conn ??= await connectSql(this.source);
     const [rows] = await this.conn.query<any[]>(
-      'SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+      'SELECT c.COLUMN_NAME AS name, c.COLUMN_TYPE AS type, c.DATA_TYPE AS dataType, co.ID AS collation ' +
+        'FROM information_schema.COLUMNS c LEFT JOIN information_schema.COLLATIONS co ON co.COLLATION_NAME = c.COLLATION_NAME ' +
+        'WHERE c.TABLE_SCHEMA = ? AND c.TABLE_NAME = ? ORDER BY c.ORDINAL_POSITION',
       [schema, table],
     );
     if (rows.length === 0) return undefined;
-    const names = rows.map((r) => String(r.name));
-    this.cache.set(key, names);
+    const columns = rows.map((r) => columnInfo(String(r.name), String(r.type), String(r.dataType), r.collation));
+    this.cache.set(key, columns);
     if (!this.warned.has(key)) {
       this.warned.add(key);
-      this.log?.info({ schema, table, columns: names.length }, 'column names read from information_schema (the binlog carries none)');
+      this.log?.info({ schema, table, columns: columns.length }, 'column names read from information_schema (the binlog carries none)');
     }
-    return names;
+    return columns;
   }
 
-  /** Cached names, without a lookup. */
-  get(schema: string, table: string): string[] | undefined {
+  /** Cached columns, without a lookup (the decoder's `resolveColumnNames` hook). */
+  get(schema: string, table: string): ColumnInfo[] | undefined {
     return this.cache.get(`${schema}\u0000${table}`);
   }
 
@@ -75,4 +89,26 @@ export function peekTableMapName(event: Buffer, postHeaderLength = 8): { schema:
   const tl = event[o++];
   const table = event.toString('utf8', o, o + tl);
   return { schema, table };
+}
+
+const BINARY_TYPES = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
+
+function columnInfo(name: string, columnType: string, dataType: string, collation: unknown): ColumnInfo {
+  const info: ColumnInfo = { name };
+  if (/\bunsigned\b/i.test(columnType)) info.unsigned = true;
+  const dt = dataType.toLowerCase();
+  if (collation !== null && collation !== undefined) info.collation = Number(collation);
+  else if (BINARY_TYPES.has(dt)) info.collation = 63;
+  if (dt === 'enum') info.enumValues = parseMembers(columnType);
+  if (dt === 'set') info.setValues = parseMembers(columnType);
+  return info;
+}
+
+/** The members of `enum('a','b''c')` / `set(...)` as written in COLUMN_TYPE. */
+export function parseMembers(columnType: string): string[] {
+  const out: string[] = [];
+  const re = /'((?:[^']|'')*)'/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(columnType))) out.push(m[1].replace(/''/g, "'"));
+  return out;
 }

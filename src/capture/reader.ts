@@ -225,12 +225,13 @@ export class BinlogReader implements AsyncIterable<Transaction> {
 
   private newDecoder(conn: BinlogConnection): BinlogDecoder {
     const names = this.names;
-    const options: Record<string, unknown> = { checksum: conn.checksumEnabled };
-    if (names) options.resolveColumnNames = (schema: string, table: string) => names.get(schema, table);
-    return new BinlogDecoder(options as ConstructorParameters<typeof BinlogDecoder>[0]);
+    return new BinlogDecoder({
+      checksum: conn.checksumEnabled,
+      resolveColumnNames: names ? (schema, table) => names.get(schema, table) : undefined,
+    });
   }
 
-  private newAssembler(): TransactionAssembler {
+  private newAssembler(decoder: BinlogDecoder): TransactionAssembler {
     const r = this.resume;
     return new TransactionAssembler({
       flavor: this.server!.flavor,
@@ -239,7 +240,13 @@ export class BinlogReader implements AsyncIterable<Transaction> {
       maxTxRows: this.maxTxRows,
       ignoreSchemas: this.o.ignoreSchemas,
       includeSchemas: this.o.includeSchemas,
-      onDdl: this.names ? () => this.names!.clear() : undefined,
+      // With names from information_schema, a DDL may change them: look them up again for the next TABLE_MAPs.
+      onDdl: this.names
+        ? () => {
+            this.names!.clear();
+            decoder.invalidateTables();
+          }
+        : undefined,
     });
   }
 
@@ -248,6 +255,14 @@ export class BinlogReader implements AsyncIterable<Transaction> {
     if (this.names && raw.data[4] === TABLE_MAP_EVENT) {
       const { schema, table } = peekTableMapName(raw.data, decoder.formatDescription.postHeaderLengths[TABLE_MAP_EVENT] || 8);
       await this.names.load(schema, table);
+      const ev = decoder.decode(raw.data);
+      if (ev.kind === 'table_map' && ev.table.namesFrom !== 'information_schema' && ev.table.namesFrom !== 'binlog') {
+        this.o.logger?.warn(
+          { schema, table, columns: ev.table.columns.length },
+          'the table definition in information_schema no longer matches the binlog (changed since); columns are named by position (@1, @2, ...)',
+        );
+      }
+      return ev;
     }
     return decoder.decode(raw.data);
   }
@@ -270,7 +285,7 @@ export class BinlogReader implements AsyncIterable<Transaction> {
         if (this.closed) return;
         this.conn = conn;
         const decoder = this.newDecoder(conn);
-        const assembler = this.newAssembler();
+        const assembler = this.newAssembler(decoder);
         let bytesSeen = 0;
         let pausesSeen = 0;
         for (;;) {
