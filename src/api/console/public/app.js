@@ -455,31 +455,40 @@ async function refreshHooks() {
   $('webhook-list').replaceChildren(...items);
 }
 
-/** Delivery states that count as failed and as dead-lettered, whatever the exact words the API uses. */
-const FAILED = /fail|error|retry|retrying|blocked/i;
-const DEAD = /dead|exhaust/i;
+async function deliveries(hookId, query) {
+  const res = await api(`/v1/webhooks/${encodeURIComponent(hookId)}/deliveries?${query}`).catch(() => null);
+  return res && res.ok ? listOf(await res.json(), 'deliveries', 'items', 'data') : [];
+}
 
+/**
+ * One webhook: its status, failures (deliveries being retried after a failed attempt, and failed attempts in the
+ * metrics), its dead letters (exhausted post-commit deliveries), and the latest deliveries on demand.
+ */
 async function renderHook(hook) {
   const li = document.createElement('li');
   li.className = 'hook';
   li.dataset.hook = hook.id;
-  const res = await api(`/v1/webhooks/${encodeURIComponent(hook.id)}/deliveries`).catch(() => null);
-  const deliveries = res && res.ok ? listOf(await res.json(), 'deliveries', 'items', 'data') : [];
-  const statusOf = (d) => String(d.status ?? d.state ?? '');
-  const failed = deliveries.filter((d) => FAILED.test(statusOf(d)) && !DEAD.test(statusOf(d))).length;
-  const dead = deliveries.filter((d) => DEAD.test(statusOf(d))).length;
+  const [recent, pending, deadLetters] = await Promise.all([
+    deliveries(hook.id, 'limit=15'),
+    deliveries(hook.id, 'status=pending&limit=1000'),
+    deliveries(hook.id, 'status=dead&limit=1000'),
+  ]);
+  const failing = pending.filter((d) => (d.attempts ?? 0) > 0).length;
+  const dead = deadLetters.length;
   const attempts = lastMetrics.filter(
     (s) => s.name === 'openmrs_bridge_webhook_attempts_total' && s.labels.hook === String(hook.id),
   );
   const failedAttempts = attempts.filter((s) => s.labels.outcome !== 'ok').reduce((a, s) => a + s.value, 0);
   const okAttempts = attempts.filter((s) => s.labels.outcome === 'ok').reduce((a, s) => a + s.value, 0);
+  const statusOf = (d) => String(d.status ?? '');
 
   const status = String(hook.status ?? (hook.enabled === false || hook.disabled ? 'disabled' : 'active'));
   const head = document.createElement('div');
   head.className = 'hook-head';
   const pill = document.createElement('span');
-  pill.className = `pill pill-${/disabled|blocked|fail/i.test(status) ? 'bad' : 'ok'}`;
+  pill.className = `pill pill-${status === 'active' ? 'ok' : status === 'failing' ? 'wait' : 'bad'}`;
   pill.textContent = status;
+  if (hook.disabledReason) pill.title = hook.disabledReason;
   const url = document.createElement('span');
   url.className = 'mono hook-url';
   url.textContent = hook.url;
@@ -492,10 +501,12 @@ async function renderHook(hook) {
     hook.guarantee,
     hook.types && hook.types.length ? `types ${[].concat(hook.types).join(',')}` : 'all types',
     `${okAttempts.toLocaleString()} ok`,
-    `${(failed || failedAttempts).toLocaleString()} failed`,
-    `${dead} dead letters`,
+    `${failedAttempts.toLocaleString()} failed attempts`,
+    `${failing} retrying`,
+    `${dead >= 1000 ? '1000+' : dead} dead letters`,
   ].join(' · ');
-  facts.dataset.failed = String(failed || failedAttempts);
+  facts.dataset.failedAttempts = String(failedAttempts);
+  facts.dataset.retrying = String(failing);
   facts.dataset.dead = String(dead);
 
   const details = document.createElement('details');
@@ -504,22 +515,22 @@ async function renderHook(hook) {
     details.open ? state.openHooks.add(hook.id) : state.openHooks.delete(hook.id),
   );
   const summary = document.createElement('summary');
-  summary.textContent = `deliveries (${deliveries.length})`;
+  summary.textContent = 'latest deliveries';
   details.appendChild(summary);
   const table = document.createElement('table');
   table.className = 'small';
-  for (const d of deliveries.slice(0, 15)) {
+  for (const d of recent) {
     const tr = document.createElement('tr');
     const st = statusOf(d);
-    tr.className = DEAD.test(st) ? 'bad-text' : FAILED.test(st) ? 'warn-text' : '';
-    const attemptsOf = Array.isArray(d.attempts) ? d.attempts.length : (d.attempts ?? d.attemptCount ?? '');
-    const when = d.lastAttemptAt ?? d.updatedAt ?? d.createdAt ?? '';
+    tr.className = st === 'dead' || st === 'gone' ? 'bad-text' : st === 'pending' && d.attempts > 0 ? 'warn-text' : '';
+    tr.title = d.lastError ?? '';
+    const when = d.lastAttemptAt ?? d.firstAttemptAt ?? '';
     for (const text of [
       st,
-      d.txid ?? d.eventId ?? d.id ?? '',
-      `${attemptsOf} att.`,
-      d.lastStatusCode ?? d.statusCode ?? '',
-      d.lastError ?? '',
+      d.txid ?? '',
+      `${d.eventIds ? d.eventIds.length : '?'} ev.`,
+      `${d.attempts ?? 0} att.`,
+      d.lastStatusCode ?? '',
       when ? formatTime(when) : '',
     ]) {
       const td = document.createElement('td');
