@@ -283,7 +283,11 @@ export class EventMapper {
   private build(unit: Unit, ctx: ConvertContext, refs: RefBatch): BuildResult {
     switch (unit.agg) {
       case 'patient':
-        return buildPatient(unit, ctx, refs.get(IS_PATIENT, unit.id) !== null);
+        return buildPatient(
+          unit,
+          ctx,
+          unit.nets.some((n) => n.table === 'patient') || refs.get(IS_PATIENT, unit.id) !== null,
+        );
       case 'visit':
         return buildVisit(unit, ctx);
       case 'encounter':

@@ -1,0 +1,263 @@
+import { describe, expect, it } from 'vitest';
+import type { RowChange } from '../../src/capture/types.js';
+import { decodeCursor } from '../../src/capture/cursor.js';
+import {
+  CountingMetrics,
+  EventMapper,
+  routeOf,
+  routingKey,
+  mqttTopic,
+  SourceClock,
+  type ReferenceLookup,
+} from '../../src/domain/index.js';
+import {
+  exampleEvents,
+  exampleTransaction,
+  exampleTransactions,
+  fakeLookup,
+  fakeUuid,
+} from '../../scripts/event-examples.js';
+import { validateEvent } from '../support/validate-event.js';
+
+const mapper = (over: Partial<ConstructorParameters<typeof EventMapper>[0]> = {}) =>
+  new EventMapper({ site: 'clinic-a', schema: 'openmrs', timeZone: 'Africa/Nairobi', lookup: fakeLookup, ...over });
+
+const scenario = (name: string): RowChange[] => exampleTransactions().find((s) => s.name === name)!.rows;
+
+describe('mapper on OpenMRS-shaped transactions', () => {
+  it('maps every scenario to the expected event types, each valid (zod, JSON Schema, CloudEvents SDK)', async () => {
+    const got = (await exampleEvents()).map((s) => [s.name, s.events.map((e) => e.type)]);
+    expect(Object.fromEntries(got)).toMatchObject({
+      'register a patient': ['PatientCreated'],
+      'edit a name': ['PatientUpdated'],
+      'mark dead': ['PatientDied'],
+      'void a patient': ['PatientVoided'],
+      'merge two patients': ['PatientMerged', 'PatientVoided'],
+      'purge a patient': ['PatientPurged'],
+      'void an encounter': ['ObsVoided', 'EncounterVoided'],
+      'edit an obs': ['ObsAmended'],
+      'place a drug order': ['OrderPlaced'],
+      'revise an order': ['OrderRevised'],
+      'discontinue an order': ['OrderDiscontinued'],
+      'edit a condition': ['ConditionUpdated'],
+      'complete a program': ['ProgramEnrollmentCompleted'],
+      'retire a location': ['MetadataRetired'],
+      'a module table row': ['RowChanged'],
+    });
+    for (const s of await exampleEvents()) for (const e of s.events) validateEvent(e);
+  });
+
+  it('numbers events: id <site>:<txid>:<txseq>, txseq/txsize, commit time, a cursor that locates the event', async () => {
+    const tx = exampleTransaction(scenario('create an encounter with obs'), 7);
+    const { events, txid } = await mapper().map(tx);
+    expect(txid).toBe('0-1-4707');
+    expect(events.map((e) => [e.id, e.txseq, e.txsize])).toEqual([
+      ['clinic-a:0-1-4707:1', 1, 3],
+      ['clinic-a:0-1-4707:2', 2, 3],
+      ['clinic-a:0-1-4707:3', 3, 3],
+    ]);
+    expect(events[0].time).toBe(new Date(tx.commitTime * 1000).toISOString().replace('.000', ''));
+    expect(decodeCursor(events[2].cursor)).toMatchObject({ start: tx.start, txseq: 3, txid: '0-1-4707' });
+    // References are uuids: the encounter's patient, visit, and the provider row folded in.
+    const enc = events[0];
+    expect(enc).toMatchObject({
+      type: 'EncounterCreated',
+      subject: fakeUuid('encounter', 30),
+      patientuuid: fakeUuid('person', 10),
+    });
+    expect(enc.data).toMatchObject({ visitUuid: fakeUuid('visit', 20), encounterDatetime: '2026-11-29T10:15:02Z' });
+    expect((enc.data.providers as unknown[]).length).toBe(1);
+    expect(events[1].data.encounterUuid).toBe(fakeUuid('encounter', 30));
+  });
+
+  it('obs edit is one ObsAmended naming both obs; discontinue names the previous order and folds its stop', async () => {
+    const [amended] = (await mapper().map(exampleTransaction(scenario('edit an obs'), 1))).events;
+    expect(amended).toMatchObject({ type: 'ObsAmended', subject: fakeUuid('obs', 42), openmrsaction: 'CREATED' });
+    expect(amended.data).toMatchObject({ previousObsUuid: fakeUuid('obs', 40), status: 'AMENDED', valueNumeric: 62.1 });
+    const [dc] = (await mapper().map(exampleTransaction(scenario('discontinue an order'), 2))).events;
+    expect(dc).toMatchObject({
+      type: 'OrderDiscontinued',
+      subject: fakeUuid('orders', 52),
+      openmrsclass: 'org.openmrs.DrugOrder',
+    });
+    expect(dc.data.previousOrderUuid).toBe(fakeUuid('orders', 51));
+    expect(dc.data.changes).toEqual({ 'previousOrder.dateStopped': { from: null, to: '2026-11-29T10:40:09Z' } });
+  });
+
+  it('Updated events carry changes; an update of only changed_by/date_changed makes nothing', async () => {
+    const [upd] = (await mapper().map(exampleTransaction(scenario('edit a name'), 1))).events;
+    expect(upd.data.changes).toEqual({
+      [`names.${fakeUuid('person_name', 11)}.givenName`]: { from: 'Amina', to: 'Aminah' },
+      [`names.${fakeUuid('person_name', 11)}.changedByUuid`]: { from: null, to: fakeUuid('users', 1) },
+      [`names.${fakeUuid('person_name', 11)}.dateChanged`]: { from: null, to: '2026-11-29T10:40:10Z' },
+    });
+    const person = scenario('register a patient')[0].after!;
+    const touch: RowChange[] = [
+      {
+        schema: 'openmrs',
+        table: 'person',
+        op: 'update',
+        before: person,
+        after: { ...person, changed_by: 1, date_changed: '2026-11-29 14:00:00' },
+      },
+    ];
+    const metrics = new CountingMetrics();
+    expect((await mapper({ metrics }).map(exampleTransaction(touch, 1))).events).toEqual([]);
+    expect(metrics.dispositions.get('unchanged')).toBe(1);
+  });
+
+  it('noise tables and other schemas produce nothing; module tables produce RowChanged', async () => {
+    const metrics = new CountingMetrics();
+    const rows: RowChange[] = [
+      {
+        schema: 'openmrs',
+        table: 'global_property',
+        op: 'update',
+        before: { property: 'x', property_value: '1' },
+        after: { property: 'x', property_value: '2' },
+      },
+      {
+        schema: 'openmrs',
+        table: 'scheduler_task_config',
+        op: 'update',
+        before: { task_config_id: 1, started: 0 },
+        after: { task_config_id: 1, started: 1 },
+      },
+      { schema: 'openmrs_event_bridge', table: 'positions', op: 'insert', before: null, after: { id: 1 } },
+      { schema: 'other', table: 'obs', op: 'insert', before: null, after: { obs_id: 1 } },
+      {
+        schema: 'openmrs',
+        table: 'idgen_log_entry',
+        op: 'update',
+        before: { id: 1, comment: null, raw: Buffer.from([1, 2]) },
+        after: { id: 1, comment: 'x', raw: Buffer.from([1, 2]) },
+      },
+    ];
+    const { events } = await mapper({ metrics }).map(exampleTransaction(rows, 1));
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      type: 'RowChanged',
+      openmrsaction: 'UPDATED',
+      openmrsclass: 'org.openmrs.Row',
+      txsize: 1,
+    });
+    expect(events[0].data).toEqual({
+      table: 'idgen_log_entry',
+      op: 'update',
+      before: { id: 1, comment: null, raw: { base64: 'AQI=' } },
+      after: { id: 1, comment: 'x', raw: { base64: 'AQI=' } },
+      changed: ['comment'],
+    });
+    expect(routingKey('clinic-a', events[0])).toBe('clinic-a.row.updated');
+    expect(metrics.dispositions.get('noise')).toBe(2);
+    validateEvent(events[0]);
+  });
+
+  it('a row that cannot be mapped is delivered as RowChanged with data.error and counted', async () => {
+    const metrics = new CountingMetrics();
+    const bad: RowChange[] = [
+      {
+        schema: 'openmrs',
+        table: 'visit',
+        op: 'insert',
+        before: null,
+        after: { visit_id: 5, patient_id: 10, date_started: 'not a date', uuid: 'v-5' },
+      },
+      {
+        schema: 'openmrs',
+        table: 'allergy',
+        op: 'insert',
+        before: null,
+        after: { allergy_id: 6, patient_id: 10, uuid: null },
+      },
+    ];
+    const { events } = await mapper({ metrics }).map(exampleTransaction(bad, 1));
+    expect(events.map((e) => [e.type, e.data.table, typeof e.data.error])).toEqual([
+      ['RowChanged', 'visit', 'string'],
+      ['RowChanged', 'allergy', 'string'],
+    ]);
+    expect(String(events[0].data.error)).toMatch(/DATETIME/);
+    expect(String(events[1].data.error)).toMatch(/uuid/);
+    expect(Object.fromEntries(metrics.errors)).toEqual({ visit: 1, allergy: 1 });
+    for (const e of events) validateEvent(e);
+  });
+
+  it('references: same transaction first, then the LRU, then one batched query per table; purged ones are null with a reason', async () => {
+    const calls: Array<[string, number[]]> = [];
+    const lookup: ReferenceLookup = {
+      async lookup(table, key, value, ids) {
+        calls.push([`${table}.${value}`, [...ids]]);
+        const found = await fakeLookup.lookup(table, key, value, ids);
+        if (table === 'location') found.delete(1); // purged
+        return found;
+      },
+    };
+    const m = mapper({ lookup });
+    const { events } = await m.map(exampleTransaction(scenario('create an encounter with obs'), 1));
+    // The encounter is in the transaction: obs reference it without a query; one query per referenced table.
+    expect(calls.find(([t]) => t === 'encounter.uuid')).toBeUndefined();
+    expect(calls.every(([t], i) => calls.findIndex(([u]) => u === t) === i)).toBe(true);
+    expect(events[0].data.locationUuid).toBeNull();
+    expect(events[0].data.unresolved).toEqual([
+      { field: 'locationUuid', table: 'location', id: 1, reason: expect.stringMatching(/purged/) },
+    ]);
+    const before = calls.length;
+    await m.map(exampleTransaction(scenario('start a visit'), 2));
+    // visit_type, person, users cached now; only the (missing) location is asked again.
+    expect(calls.slice(before).map(([t]) => t)).toEqual(['visit_type.uuid', 'location.uuid']);
+    for (const e of events) validateEvent(e);
+  });
+
+  it('a person who is not a patient is RowChanged, without error', async () => {
+    const lookup: ReferenceLookup = {
+      async lookup(table, key, value, ids) {
+        return table === 'patient' ? new Map() : fakeLookup.lookup(table, key, value, ids);
+      },
+    };
+    const person = scenario('register a patient')[0].after!;
+    const rows: RowChange[] = [
+      { schema: 'openmrs', table: 'person', op: 'update', before: person, after: { ...person, gender: 'M' } },
+    ];
+    const { events } = await mapper({ lookup }).map(exampleTransaction(rows, 1));
+    expect(events.map((e) => [e.type, e.data.error])).toEqual([['RowChanged', undefined]]);
+  });
+
+  it('a visit inserted already stopped is VisitStarted + VisitEnded', async () => {
+    const v = scenario('start a visit')[0].after!;
+    const { events } = await mapper().map(
+      exampleTransaction(
+        [{ ...scenario('start a visit')[0], after: { ...v, date_stopped: '2026-11-29 15:00:00' } }],
+        1,
+      ),
+    );
+    expect(events.map((e) => [e.type, e.txseq, e.subject])).toEqual([
+      ['VisitStarted', 1, v.uuid],
+      ['VisitEnded', 2, v.uuid],
+    ]);
+  });
+});
+
+describe('routing and time', () => {
+  it('routes types to kebab-case aggregate and action', () => {
+    expect(routeOf({ type: 'ProgramEnrollmentCompleted' })).toEqual({
+      aggregate: 'program-enrollment',
+      action: 'completed',
+    });
+    expect(routeOf({ type: 'ObsVoided' })).toEqual({ aggregate: 'obs', action: 'voided' });
+    expect(routeOf({ type: 'RowChanged', data: { op: 'delete' } })).toEqual({ aggregate: 'row', action: 'deleted' });
+    expect(mqttTopic('openmrs', 'clinic-a', { type: 'MetadataRetired' })).toBe('openmrs/clinic-a/metadata/retired');
+    expect(routingKey('clinic-a', { type: 'PatientCreated' })).toBe('clinic-a.patient.created');
+  });
+
+  it('converts source DATETIMEs to UTC across DST', () => {
+    const ny = new SourceClock('America/New_York');
+    expect(ny.toUtc('2026-07-01 12:00:00')).toBe('2026-07-01T16:00:00Z');
+    expect(ny.toUtc('2026-12-01 12:00:00')).toBe('2026-12-01T17:00:00Z');
+    expect(ny.toUtc('2026-11-01 01:30:00')).toBe('2026-11-01T05:30:00Z'); // repeated hour: first occurrence
+    expect(ny.toUtc('2026-03-08 03:30:00')).toBe('2026-03-08T07:30:00Z');
+    expect(new SourceClock('Africa/Nairobi').toUtc('2026-11-29 13:15:02')).toBe('2026-11-29T10:15:02Z');
+    expect(new SourceClock('+05:30').toUtc('2026-11-29 13:15:02.250000')).toBe('2026-11-29T07:45:02.250Z');
+    expect(new SourceClock('UTC').toUtc('0000-00-00 00:00:00')).toBeNull();
+    expect(() => new SourceClock('Mars/Olympus')).toThrow();
+  });
+});
