@@ -276,7 +276,7 @@ export class BinlogConnection {
   private onData(chunk: Buffer): void {
     this.lastActivity = Date.now();
     this.stats.bytes += chunk.length;
-    this.framer.push(chunk, (payload) => this.onPacket(payload));
+    this.framer.push(chunk, this.onPacket);
     if (!this.paused && this.queuedBytes > this.highWaterBytes && !this.closed) {
       this.paused = true;
       this.stats.pauses++;
@@ -284,23 +284,23 @@ export class BinlogConnection {
     }
   }
 
-  private onPacket(payload: Buffer): void {
+  private readonly onPacket = (buf: Buffer, begin: number, end: number): void => {
     if (this.error || this.closed) return;
     if (!this.streaming) {
       const w = this.replyWaiter;
       this.replyWaiter = null;
-      w?.(payload);
+      w?.(buf.subarray(begin, end));
       return;
     }
-    const first = payload[0];
+    const first = buf[begin];
     if (first === 0xff) {
-      const err = parseErrPacket(payload);
+      const err = parseErrPacket(buf.subarray(begin, end));
       // 1236 (ER_MASTER_FATAL_ERROR_READING_BINLOG): position not found, purged, or a corrupt binlog: retrying gives
       // the same answer. Anything else (killed, shutting down) is a connection failure worth a reconnect.
       this.fail(err.code === 1236 ? new ServerError(err.code, err.sqlState, err.serverMessage, true) : err);
       return;
     }
-    if (first === 0xfe && payload.length < 9) {
+    if (first === 0xfe && end - begin < 9) {
       this.ended = true; // EOF: only with BINLOG_DUMP_NON_BLOCK, which we do not use; treat as a closed stream.
       this.fail(new BinlogConnectionError('the source ended the binlog dump'));
       return;
@@ -309,17 +309,18 @@ export class BinlogConnection {
       this.fail(new ProtocolError(`unexpected packet in the binlog stream (first byte 0x${first.toString(16)})`));
       return;
     }
-    let start = 1;
+    let start = begin + 1;
     let ackRequested = false;
     if (this.semiSync) {
-      if (payload[1] !== SEMI_SYNC_INDICATOR) {
+      if (buf[begin + 1] !== SEMI_SYNC_INDICATOR) {
         this.fail(new ProtocolError('semi-sync replica: event packet without the 0xEF semi-sync header'));
         return;
       }
-      ackRequested = (payload[2] & SEMI_SYNC_ACK_REQUIRED) !== 0;
-      start = 3;
+      ackRequested = (buf[begin + 2] & SEMI_SYNC_ACK_REQUIRED) !== 0;
+      start = begin + 3;
     }
-    const data = payload.subarray(start);
+    // The one slice per event: the event's own bytes, still in the socket's chunk.
+    const data = buf.subarray(start, end);
     if (data.length < 19) {
       this.fail(new ProtocolError(`binlog event of ${data.length} bytes is shorter than its header`));
       return;
@@ -351,7 +352,7 @@ export class BinlogConnection {
     this.queuedBytes += data.length;
     if (this.queuedBytes > this.stats.maxQueuedBytes) this.stats.maxQueuedBytes = this.queuedBytes;
     this.wake();
-  }
+  };
 
   private fail(err: BinlogError): void {
     if (this.closed) return;

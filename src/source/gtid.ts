@@ -9,6 +9,8 @@
 /** The last GTID per MariaDB replication domain. */
 export class MariaDbGtidState {
   private readonly domains = new Map<number, { server: number; seq: bigint }>();
+  /** toString() result, kept until the next change (it is asked for twice per transaction). */
+  private text: string | null = null;
 
   /** Parses `0-1-42,1-2-7` (empty string: empty state). Throws on malformed input. */
   static parse(text: string): MariaDbGtidState {
@@ -25,7 +27,10 @@ export class MariaDbGtidState {
   add(gtid: string): void {
     const m = /^(\d+)-(\d+)-(\d+)$/.exec(gtid);
     if (!m) throw new Error(`not a MariaDB GTID (domain-server-seq): ${JSON.stringify(gtid)}`);
-    this.domains.set(Number(m[1]), { server: Number(m[2]), seq: BigInt(m[3]) });
+    const domain = Number(m[1]);
+    // The common case, one domain: the state is this GTID itself.
+    this.text = this.domains.size === 0 || (this.domains.size === 1 && this.domains.has(domain)) ? gtid : null;
+    this.domains.set(domain, { server: Number(m[2]), seq: BigInt(m[3]) });
   }
 
   /** Takes a domain from `other` only where this state does not know the domain yet. */
@@ -39,7 +44,12 @@ export class MariaDbGtidState {
       const cur = best.get(d);
       if (!cur || seq > cur.seq) best.set(d, { server: Number(m[2]), seq });
     }
-    for (const [d, v] of best) if (!this.domains.has(d)) this.domains.set(d, v);
+    for (const [d, v] of best) {
+      if (!this.domains.has(d)) {
+        this.domains.set(d, v);
+        this.text = null;
+      }
+    }
   }
 
   get size(): number {
@@ -54,10 +64,11 @@ export class MariaDbGtidState {
 
   /** `domain-server-seq` per domain, ordered by domain, comma separated. */
   toString(): string {
-    return [...this.domains.entries()]
+    this.text ??= [...this.domains.entries()]
       .sort((a, b) => a[0] - b[0])
       .map(([d, v]) => `${d}-${v.server}-${v.seq}`)
       .join(',');
+    return this.text;
   }
 }
 

@@ -136,11 +136,14 @@ export function parseErrPacket(payload: Buffer): ServerError {
 }
 
 /**
- * Splits a byte stream into packet payloads. Keeps references to the socket's chunks and slices them, so a packet
- * that lies inside one chunk is not copied; only packets spanning chunks (or over 16 MiB) are concatenated.
+ * Splits a byte stream into packet payloads. Keeps references to the socket's chunks and hands out ranges of them,
+ * so a packet that lies inside one chunk is neither copied nor sliced here; only packets spanning chunks (or over
+ * 16 MiB) are concatenated.
  */
 export class PacketFramer {
   private chunks: Buffer[] = [];
+  /** Read offset into chunks[0]. */
+  private head = 0;
   private buffered = 0;
   /** Parts of a payload longer than 16 MiB, waiting for its last packet. */
   private pending: Buffer[] | null = null;
@@ -150,66 +153,89 @@ export class PacketFramer {
     return this.buffered;
   }
 
-  /** Adds a chunk and calls `onPacket` for every complete payload (with its last sequence id). */
-  push(chunk: Buffer, onPacket: (payload: Buffer, seq: number) => void): void {
+  /**
+   * Adds a chunk and calls `onPacket(buf, start, end, seq)` for every complete payload, which is `buf[start, end)`
+   * (valid until the callback returns only if the caller copies; the bytes themselves are never reused).
+   */
+  push(chunk: Buffer, onPacket: (buf: Buffer, start: number, end: number, seq: number) => void): void {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     for (;;) {
       if (this.buffered < 4) return;
-      const head = this.peekHeader();
-      const len = head & 0xffffff;
-      const seq = head >>> 24;
-      if (this.buffered < 4 + len) return;
-      const payload = this.take(4 + len).subarray(4);
+      const c = this.chunks[0];
+      const h = this.head;
+      let len: number;
+      let seq: number;
+      if (c.length - h >= 4) {
+        len = c[h] | (c[h + 1] << 8) | (c[h + 2] << 16);
+        seq = c[h + 3];
+      } else {
+        const hb = this.peek(4);
+        len = hb[0] | (hb[1] << 8) | (hb[2] << 16);
+        seq = hb[3];
+      }
+      const total = 4 + len;
+      if (this.buffered < total) return;
+      let buf: Buffer;
+      let start: number;
+      if (c.length - h >= total) {
+        // The common case: the whole packet is in the first chunk.
+        buf = c;
+        start = h + 4;
+        this.head = h + total;
+        this.buffered -= total;
+        if (this.head === c.length) {
+          this.chunks.shift();
+          this.head = 0;
+        }
+      } else {
+        const whole = this.take(total);
+        buf = whole;
+        start = 4;
+      }
       if (len === MAX_PAYLOAD) {
-        (this.pending ??= []).push(payload);
+        (this.pending ??= []).push(buf.subarray(start, start + len));
         continue;
       }
       if (this.pending) {
-        this.pending.push(payload);
-        const whole = Buffer.concat(this.pending);
+        this.pending.push(buf.subarray(start, start + len));
+        const joined = Buffer.concat(this.pending);
         this.pending = null;
-        onPacket(whole, seq);
+        onPacket(joined, 0, joined.length, seq);
       } else {
-        onPacket(payload, seq);
+        onPacket(buf, start, start + len, seq);
       }
     }
   }
 
-  /** The 4 header bytes as one integer (length in the low 24 bits, sequence id on top). */
-  private peekHeader(): number {
-    const c = this.chunks[0];
-    if (c.length >= 4) return (c[0] | (c[1] << 8) | (c[2] << 16)) + c[3] * 0x1000000;
-    const h = Buffer.allocUnsafe(4);
+  /** A copy of the next n buffered bytes, without consuming them. */
+  private peek(n: number): Buffer {
+    const out = Buffer.allocUnsafe(n);
     let o = 0;
+    let first = true;
     for (const chunk of this.chunks) {
-      for (let i = 0; i < chunk.length && o < 4; i++) h[o++] = chunk[i];
-      if (o === 4) break;
+      for (let i = first ? this.head : 0; i < chunk.length && o < n; i++) out[o++] = chunk[i];
+      first = false;
+      if (o === n) break;
     }
-    return h.readUIntLE(0, 3) + h[3] * 0x1000000;
+    return out;
   }
 
-  /** Removes the next n bytes (n <= buffered); a slice when they lie in the first chunk. */
+  /** Removes the next n bytes (n <= buffered), spanning chunks, as one new buffer. */
   private take(n: number): Buffer {
     this.buffered -= n;
-    const first = this.chunks[0];
-    if (first.length > n) {
-      this.chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    if (first.length === n) {
-      this.chunks.shift();
-      return first;
-    }
     const out = Buffer.allocUnsafe(n);
     let o = 0;
     while (o < n) {
       const c = this.chunks[0];
-      const k = Math.min(c.length, n - o);
-      c.copy(out, o, 0, k);
+      const k = Math.min(c.length - this.head, n - o);
+      c.copy(out, o, this.head, this.head + k);
       o += k;
-      if (k === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(k);
+      this.head += k;
+      if (this.head === c.length) {
+        this.chunks.shift();
+        this.head = 0;
+      }
     }
     return out;
   }
