@@ -338,16 +338,34 @@ async function renderReady(res) {
   const body = await res.json().catch(() => null);
   const list = $('checks');
   list.replaceChildren();
-  const checks = body && typeof body === 'object' ? body.checks || body.components || body : null;
+  const checks = body && typeof body === 'object' ? body.checks || body.components || null : null;
   if (!checks || typeof checks !== 'object') return;
-  for (const [name, value] of Object.entries(checks)) {
-    if (name === 'status' && typeof value !== 'object') continue;
+  // `[{name, ok, detail}]` as /readyz sends it, or a `{name: state}` object.
+  const entries = Array.isArray(checks)
+    ? checks.map((c) => [c.name, c, c.detail])
+    : Object.entries(checks).map(([name, value]) => [name, value, value]);
+  for (const [name, value, detail] of entries) {
     const li = document.createElement('li');
     const ok = healthy(value);
     li.className = ok === null ? '' : ok ? 'ok' : 'bad';
-    li.textContent = `${name}: ${describe(value)}`;
+    li.dataset.check = name;
+    li.textContent = name;
+    li.title = typeof detail === 'object' ? JSON.stringify(detail, null, 1) : String(detail ?? '');
+    const summary = summarize(detail);
+    if (summary) li.textContent += ` · ${summary}`;
     list.appendChild(li);
   }
+}
+
+/** A short line from a check's detail: its scalar fields, skipping nested objects (those are in the tooltip). */
+function summarize(detail) {
+  if (detail === null || detail === undefined) return '';
+  if (typeof detail !== 'object') return String(detail);
+  return Object.entries(detail)
+    .filter(([, v]) => v !== null && typeof v !== 'object')
+    .slice(0, 3)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
 }
 
 function healthy(value) {
@@ -359,13 +377,6 @@ function healthy(value) {
     if ('status' in value) return healthy(value.status);
   }
   return null;
-}
-
-function describe(value) {
-  if (value === null || typeof value !== 'object') return String(value);
-  return Object.entries(value)
-    .map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : v}`)
-    .join(', ');
 }
 
 function renderMetrics(samples) {
