@@ -78,19 +78,24 @@ export async function getBinlogEnd(
   conn: mysql.Connection,
   flavor: 'mariadb' | 'mysql',
 ): Promise<{ file: string; pos: number; gtidState: string | undefined }> {
-  // Read under one statement each; a commit between them would only make the GTID state newer than the file
-  // position, so take the GTID state first: resuming from it can only repeat nothing and miss nothing.
-  let gtidState: string | undefined;
-  if (flavor === 'mariadb') {
-    const [g] = await conn.query<any[]>('SELECT @@global.gtid_binlog_pos AS g');
-    gtidState = String(g[0].g ?? '');
-  } else {
-    const [g] = await conn.query<any[]>("SELECT @@global.gtid_executed AS g, @@global.gtid_mode AS mode");
-    gtidState = g[0].mode === 'ON' ? String(g[0].g ?? '').replace(/\s+/g, '') : undefined;
+  const gtidSql =
+    flavor === 'mariadb'
+      ? "SELECT @@global.gtid_binlog_pos AS g, 'ON' AS mode"
+      : 'SELECT @@global.gtid_executed AS g, @@global.gtid_mode AS mode';
+  // The GTID state and the file position come from two statements: read the GTID state before and after the
+  // position and retry until they agree, so both name the same point (no commit in between).
+  for (let attempt = 0; ; attempt++) {
+    const [g1] = await conn.query<any[]>(gtidSql);
+    const [rows] = await conn.query<any[]>('SHOW MASTER STATUS');
+    const [g2] = await conn.query<any[]>(gtidSql);
+    if (rows.length === 0) throw new Error('SHOW MASTER STATUS returned nothing: the binary log is off');
+    const a = String(g1[0].g ?? '').replace(/\s+/g, '');
+    const b = String(g2[0].g ?? '').replace(/\s+/g, '');
+    if (a === b || attempt >= 50) {
+      const gtidState = String(g2[0].mode).toUpperCase() === 'ON' ? b : undefined;
+      return { file: String(rows[0].File), pos: Number(rows[0].Position), gtidState };
+    }
   }
-  const [rows] = await conn.query<any[]>('SHOW MASTER STATUS');
-  if (rows.length === 0) throw new Error('SHOW MASTER STATUS returned nothing: the binary log is off');
-  return { file: String(rows[0].File), pos: Number(rows[0].Position), gtidState };
 }
 
 /** MariaDB: the GTID state at a binlog position (`BINLOG_GTID_POS`), or undefined when the server cannot tell. */
