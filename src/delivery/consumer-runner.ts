@@ -42,6 +42,9 @@ export interface ConsumerRunnerOptions {
   logger?: RunnerLogger;
   /** Called with every transaction whose events were all confirmed, in order. */
   onConfirmed?: (tx: TransactionEvents) => void;
+  /** Errors that retrying cannot fix (a purged binlog position): the runner stops and reports them here. */
+  isFatal?: (err: Error) => boolean;
+  onFatal?: (err: Error) => void;
 }
 
 interface Pending {
@@ -154,6 +157,12 @@ export class ConsumerRunner {
       // Let every publish settle, so the confirmed position is final before following again.
       await this.drain();
       if (this.stopping.signal.aborted) break;
+      if (this.failure && this.options.isFatal?.(this.failure)) {
+        this.lastError = this.failure.message;
+        logger.error({ channel: this.options.name, err: this.failure }, 'consumer stopped');
+        this.options.onFatal?.(this.failure);
+        break;
+      }
       if (this.failure) {
         this.mode = 'retrying';
         this.lastError = this.failure.message;
