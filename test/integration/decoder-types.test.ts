@@ -27,8 +27,11 @@ let partialAfter: Record<string, unknown>;
 let compressedRows: Record<string, unknown>[];
 
 /** Decodes every event of the server's binlog files with one decoder (and an optional name resolver). */
-async function decodeAll(resolver?: (s: string, t: string) => ResolvedColumn[] | undefined): Promise<BinlogEvent[]> {
-  const decoder = new BinlogDecoder({ resolveColumnNames: resolver });
+async function decodeAll(
+  resolver?: (s: string, t: string) => ResolvedColumn[] | undefined,
+  compile = true,
+): Promise<BinlogEvent[]> {
+  const decoder = new BinlogDecoder({ resolveColumnNames: resolver, compile });
   return (await readAllEvents(db)).map((e) => decoder.decode(e.buf, e.offset, e.length));
 }
 
@@ -137,6 +140,14 @@ describe('decoder type matrix (MariaDB binlog files)', () => {
     expect([...seen.update].sort()).toEqual([...expected.update].sort());
     expect([...seen.delete].sort()).toEqual([...expected.delete].sort());
     expect(expected.update.size).toBeGreaterThan(5);
+  });
+
+  it('decodes the same through the generic loop as through the compiled per-table decoders', async () => {
+    const generic = (await decodeAll(undefined, false)).filter(
+      (e): e is RowsEvent => e.kind === 'rows' && e.table.schema === MATRIX_SCHEMA,
+    );
+    expect(generic.length).toBe(rowsEvents.length);
+    expect(generic.map((e) => e.rows)).toEqual(rowsEvents.map((e) => e.rows));
   });
 
   it('reads column names, primary key, signedness, charsets and ENUM/SET labels from the TABLE_MAP', () => {

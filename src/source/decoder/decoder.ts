@@ -19,6 +19,7 @@ import {
   parseXid,
   type FormatDescription,
 } from './events.js';
+import { compileFullImage } from './codegen.js';
 import { buildPlan, presentColumns, RowReader, type DecodePlan } from './rows.js';
 import { applyResolved, parseTableMap, readTableId, toTableMap, type ColumnResolver } from './table-map.js';
 
@@ -37,6 +38,11 @@ export interface BinlogDecoderOptions {
    * typically from information_schema, looked up ahead by the capture layer.
    */
   resolveColumnNames?: ColumnResolver;
+  /**
+   * Compile a specialised decoder per table for full row images (default true). Off, every image goes through the
+   * generic loop; the results are the same (the type-matrix test checks both).
+   */
+  compile?: boolean;
 }
 
 type RowsOp = 'insert' | 'update' | 'delete';
@@ -57,10 +63,12 @@ export class BinlogDecoder {
   private readonly resolve?: ColumnResolver;
   private readonly tables = new Map<number, DecodePlan>();
   private readonly reader = new RowReader();
+  private readonly compile: boolean;
 
   constructor(options: BinlogDecoderOptions = {}) {
     this.checksum = options.checksum ?? false;
     this.resolve = options.resolveColumnNames;
+    this.compile = options.compile ?? true;
   }
 
   /** Forgets every table map (call after DDL when names come from information_schema, so they are looked up again). */
@@ -220,6 +228,7 @@ export class BinlogDecoder {
       ? 'binlog'
       : applyResolved(parsed, this.resolve?.(parsed.schema, parsed.table, parsed.columns.length));
     const plan = buildPlan(toTableMap(parsed, namesFrom), parsed.definition);
+    if (this.compile) plan.full = compileFullImage(plan);
     this.tables.delete(tableId);
     this.tables.set(tableId, plan);
     if (this.tables.size > MAX_TABLES) this.tables.delete(this.tables.keys().next().value!);
@@ -280,6 +289,19 @@ export class BinlogDecoder {
     reader.pos = p;
     const mb = before.length;
     const ma = after.length;
+    const full = plan.full;
+    if (full && before === plan.all && after === plan.all) {
+      // The common case: full images, through the compiled decoder.
+      while (reader.pos < end) {
+        if (op === 'insert') rows.push({ before: null, after: full(buf, reader.pos, end, reader) });
+        else if (op === 'delete') rows.push({ before: full(buf, reader.pos, end, reader), after: null });
+        else {
+          const b = full(buf, reader.pos, end, reader);
+          rows.push({ before: b, after: full(buf, reader.pos, end, reader) });
+        }
+      }
+      return { kind: 'rows', header, op, table: plan.table, rows, statementEnd: (flags & ROWS_FLAG_STMT_END) !== 0 };
+    }
     while (reader.pos < end) {
       if (op === 'insert') {
         rows.push({ before: null, after: reader.image(buf, end, plan, before, mb) });

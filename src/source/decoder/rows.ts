@@ -20,8 +20,8 @@ import {
   fractionBytes,
 } from './temporal.js';
 
-/** Per-column decode kinds (switch labels of the hot loop). */
-const K = {
+/** Per-column decode kinds (switch labels of the generic loop, and what codegen.ts emits code for). */
+export const K = {
   UNSUPPORTED: 0,
   NULL: 1,
   TINY: 2,
@@ -75,6 +75,8 @@ export interface DecodePlan {
   labels: Array<string[] | undefined>;
   /** Present-column list for a full image: 0..n-1. */
   all: Int32Array;
+  /** The compiled decoder of a full image (codegen.ts), set by the decoder after building the plan. */
+  full?: (buf: Buffer, pos: number, end: number, reader: RowReader) => RowImage;
 }
 
 /** Maximum byte length of a CHAR column from its TABLE_MAP metadata (the length's high bits hide in byte 0). */
@@ -235,14 +237,49 @@ export function buildPlan(table: TableMap, definition: Buffer): DecodePlan {
 }
 
 /** A copy of `buf[s, e)`, so decoded values never pin the caller's (reusable) buffer. */
-function copyBytes(buf: Buffer, s: number, e: number): Buffer {
+export function copyBytes(buf: Buffer, s: number, e: number): Buffer {
   const out = Buffer.allocUnsafe(e - s);
   buf.copy(out, 0, s, e);
   return out;
 }
 
+/** BIGINT: a number when it is a safe integer, else the exact decimal string. */
+export function int64(buf: Buffer, p: number): number | string {
+  const lo = (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24)) >>> 0;
+  const hi = buf[p + 4] | (buf[p + 5] << 8) | (buf[p + 6] << 16) | (buf[p + 7] << 24);
+  // Exact when |hi| < 2^21: hi * 2^32 + lo then stays within 2^53.
+  if (hi >= -0x200000 && hi < 0x200000) {
+    const v = hi * 0x100000000 + lo;
+    if (Number.isSafeInteger(v)) return v;
+  }
+  return buf.readBigInt64LE(p).toString();
+}
+
+/** BIGINT UNSIGNED: a number when it is a safe integer, else the exact decimal string. */
+export function uint64(buf: Buffer, p: number): number | string {
+  const hi = (buf[p + 4] | (buf[p + 5] << 8) | (buf[p + 6] << 16) | (buf[p + 7] << 24)) >>> 0;
+  if (hi < 0x200000) {
+    const v = hi * 0x100000000 + ((buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24)) >>> 0);
+    if (v <= Number.MAX_SAFE_INTEGER) return v;
+  }
+  return buf.readBigUInt64LE(p).toString();
+}
+
+/** BINARY(n): the server strips trailing 0x00 pad bytes from the image; SELECT shows all n bytes. */
+export function binaryFixed(buf: Buffer, s: number, e: number, size: number): Buffer {
+  const out = Buffer.alloc(Math.max(size, e - s));
+  buf.copy(out, 0, s, e);
+  return out;
+}
+
+/** ENUM: the label of a 1-based index ('' for the invalid value 0), or the index when no labels are known. */
+export function enumValue(idx: number, labels: string[] | undefined): string | number {
+  if (!labels) return idx;
+  return idx === 0 ? '' : (labels[idx - 1] ?? '');
+}
+
 /** FLOAT: the shortest decimal that reads back as the same single (what a MySQL client sees for common values). */
-function float32(buf: Buffer, p: number): number {
+export function float32(buf: Buffer, p: number): number {
   const f = buf.readFloatLE(p);
   if (!Number.isFinite(f) || f === Math.trunc(f)) return f;
   for (let digits = 6; digits < 9; digits++) {
@@ -252,7 +289,7 @@ function float32(buf: Buffer, p: number): number {
   return f;
 }
 
-function setValue(buf: Buffer, p: number, bytes: number, labels: string[] | undefined): string {
+export function setValue(buf: Buffer, p: number, bytes: number, labels: string[] | undefined): string {
   let out = '';
   for (let b = 0; b < bytes; b++) {
     const byte = buf[p + b];
@@ -269,7 +306,7 @@ function setValue(buf: Buffer, p: number, bytes: number, labels: string[] | unde
 }
 
 /** Reads `bytes` little-endian bytes as an unsigned length. */
-function lengthAt(buf: Buffer, p: number, bytes: number): number {
+export function lengthAt(buf: Buffer, p: number, bytes: number): number {
   switch (bytes) {
     case 1:
       return buf[p];
@@ -338,23 +375,14 @@ export class RowReader {
           v = (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24)) >>> 0;
           p += 4;
           break;
-        case K.LONGLONG: {
-          const lo = (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24)) >>> 0;
-          const hi = buf[p + 4] | (buf[p + 5] << 8) | (buf[p + 6] << 16) | (buf[p + 7] << 24);
-          // Exact when |hi| < 2^21: hi * 2^32 + lo then stays within 2^53.
-          v = hi >= -0x200000 && hi < 0x200000 ? hi * 0x100000000 + lo : null;
-          if (v === null || !Number.isSafeInteger(v)) v = buf.readBigInt64LE(p).toString();
+        case K.LONGLONG:
+          v = int64(buf, p);
           p += 8;
           break;
-        }
-        case K.ULONGLONG: {
-          const lo = (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24)) >>> 0;
-          const hi = (buf[p + 4] | (buf[p + 5] << 8) | (buf[p + 6] << 16) | (buf[p + 7] << 24)) >>> 0;
-          v = hi < 0x200000 ? hi * 0x100000000 + lo : buf.readBigUInt64LE(p).toString();
-          if (typeof v === 'number' && !Number.isSafeInteger(v)) v = buf.readBigUInt64LE(p).toString();
+        case K.ULONGLONG:
+          v = uint64(buf, p);
           p += 8;
           break;
-        }
         case K.FLOAT:
           v = float32(buf, p);
           p += 4;
@@ -398,9 +426,7 @@ export class RowReader {
           const s = p + lb;
           p = s + len;
           if (p > end) break;
-          const out = Buffer.alloc(Math.max(plan.size[i], len));
-          buf.copy(out, 0, s, p);
-          v = out;
+          v = binaryFixed(buf, s, p, plan.size[i]);
           break;
         }
         case K.JSON: {
@@ -416,13 +442,10 @@ export class RowReader {
           v = buf[p] === 0 ? 0 : 1900 + buf[p];
           p += 1;
           break;
-        case K.ENUM: {
-          const idx = p1[i] === 1 ? buf[p] : buf[p] | (buf[p + 1] << 8);
+        case K.ENUM:
+          v = enumValue(p1[i] === 1 ? buf[p] : buf[p] | (buf[p + 1] << 8), plan.labels[i]);
           p += p1[i];
-          const labels = plan.labels[i];
-          v = labels ? (idx === 0 ? '' : (labels[idx - 1] ?? '')) : idx;
           break;
-        }
         case K.SET:
           v = setValue(buf, p, p1[i], plan.labels[i]);
           p += p1[i];
