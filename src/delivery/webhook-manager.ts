@@ -72,6 +72,11 @@ export class WebhookManager {
     return this.#runners.get(id)?.position ?? null;
   }
 
+  /** True while a hook's runner is retrying a delivery (a transactional hook is then blocked on it). */
+  failing(id: string): boolean {
+    return (this.#runners.get(id)?.blockedOn ?? null) !== null;
+  }
+
   /** Throws `WebhookUrlError` when the URL is not acceptable. */
   async checkUrl(url: string): Promise<void> {
     await checkWebhookUrl(url, { refuseInternal: this.#o.refuseInternalUrls, resolve: this.#o.resolve });

@@ -65,6 +65,8 @@ export class HookRunner {
   readonly #matches: (e: BridgeEvent) => boolean;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
+  /** A wake-up (manual retry, skip) that came while no sleep was in progress: the next sleep is skipped. */
+  #woken = false;
   #secrets: { list: string[]; validUntil: number } | null = null;
   #unsaved: TxPosition | null = null;
   #lastFlush = 0;
@@ -112,7 +114,8 @@ export class HookRunner {
 
   /** Attempts the failing delivery now instead of at its scheduled time (manual retry). */
   wake(): void {
-    this.#wake?.();
+    if (this.#wake) this.#wake();
+    else this.#woken = true;
   }
 
   /** Re-reads the signing secrets before the next attempt (after a rotation). */
@@ -127,7 +130,7 @@ export class HookRunner {
   skip(deliveryId: string, note: string): boolean {
     if (!this.#current || this.#current.id !== deliveryId) return false;
     this.#current.skip = note;
-    this.#wake?.();
+    this.wake();
     return true;
   }
 
@@ -257,6 +260,7 @@ export class HookRunner {
     let failures = resumed?.attempts ?? 0;
     let firstAt = resumed?.firstAttemptAt ?? null;
     this.#current = { id: deliveryId, skip: null };
+    this.#woken = false;
     try {
       while (true) {
         if (this.#abort.signal.aborted) return 'stopped';
@@ -298,22 +302,22 @@ export class HookRunner {
           return 'ok';
         }
         metrics.failed(events.length);
-        deliveryId ??= await store.openDelivery(hookId, {
-          messageId: req.webhookId,
-          txid,
-          eventIds,
-          contentType: req.contentType,
-          body: req.body,
-        });
-        this.#current.id = deliveryId;
         failures++;
+        const logAttempt = async (next: number | null): Promise<string> => {
+          if (deliveryId === null) {
+            const d = { messageId: req.webhookId, txid, eventIds, contentType: req.contentType, body: req.body };
+            deliveryId = await store.openDelivery(hookId, d, attempt, next);
+            this.#current!.id = deliveryId;
+          } else await store.recordAttempt(deliveryId, attempt, next);
+          return deliveryId;
+        };
         if (outcome.kind === 'gone') {
           metrics.attempt(hookId, 'failed');
           const reason = `the receiver answered 410 Gone at ${new Date(now).toISOString()}`;
-          await store.recordAttempt(deliveryId, attempt, null);
-          await store.finishDelivery(hookId, deliveryId, 'gone', { note: reason });
+          const id = await logAttempt(null);
+          await store.finishDelivery(hookId, id, 'gone', { note: reason });
           await store.disable(hookId, reason);
-          log.warn({ hook: hookId, delivery: deliveryId }, 'webhook disabled: 410 Gone');
+          log.warn({ hook: hookId, delivery: id }, 'webhook disabled: 410 Gone');
           this.#d.onDisabled?.(hookId, reason);
           return 'gone';
         }
@@ -321,16 +325,16 @@ export class HookRunner {
         if (next === null) {
           if (this.hook.guarantee === 'post-commit') {
             metrics.attempt(hookId, 'dead');
-            await store.recordAttempt(deliveryId, attempt, null);
-            await store.finishDelivery(hookId, deliveryId, 'dead', { position });
-            log.warn({ hook: hookId, delivery: deliveryId, txid }, 'webhook delivery exhausted: dead letter');
+            const id = await logAttempt(null);
+            await store.finishDelivery(hookId, id, 'dead', { position });
+            log.warn({ hook: hookId, delivery: id, txid }, 'webhook delivery exhausted: dead letter');
             return 'dead';
           }
           // Transactional: order is the hook's contract, so it keeps trying at the last delay until someone acts.
           next = now + (outcome.retryAfterMs ?? retryDelay(policy, policy.delaysMs.length, this.#d.random));
         }
         metrics.attempt(hookId, 'retry');
-        await store.recordAttempt(deliveryId, attempt, next);
+        await logAttempt(next);
         await this.#flush(true);
         await this.#sleepUntil(next);
       }
@@ -340,6 +344,10 @@ export class HookRunner {
   }
 
   #sleepUntil(at: number): Promise<void> {
+    if (this.#woken || this.#abort.signal.aborted) {
+      this.#woken = false;
+      return Promise.resolve();
+    }
     const ms = Math.max(0, at - this.#now());
     return new Promise<void>((resolve) => {
       const done = () => {

@@ -271,15 +271,35 @@ export class WebhookStore {
     ]);
   }
 
-  /** Opens a delivery log entry in `pending` with its body (after a failed first attempt). Returns its id. */
+  /**
+   * Opens a delivery log entry in `pending` with its body and its first (failed) attempt, in one statement so the log
+   * never shows a pending delivery without attempts. Returns its id.
+   */
   async openDelivery(
     hookId: string,
     d: { messageId: string; txid: string; eventIds: string[]; contentType: string; body: string },
+    attempt: AttemptRecord,
+    nextAttemptAt: number | null,
   ): Promise<string> {
     const [res] = await this.#db.query<ResultSetHeader>(
-      `INSERT INTO webhook_delivery (hook_id, message_id, txid, event_ids, status, attempts, history, body, content_type)
-       VALUES (?, ?, ?, ?, 'pending', 0, '[]', ?, ?)`,
-      [hookId, d.messageId, d.txid, JSON.stringify(d.eventIds), d.body, d.contentType],
+      `INSERT INTO webhook_delivery (hook_id, message_id, txid, event_ids, status, attempts, history, last_status,
+         last_latency_ms, last_error, first_attempt_at, last_attempt_at, next_attempt_at, body, content_type)
+       VALUES (?, ?, ?, ?, 'pending', 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        hookId,
+        d.messageId,
+        d.txid,
+        JSON.stringify(d.eventIds),
+        JSON.stringify([attempt]),
+        attempt.status,
+        attempt.latencyMs,
+        attempt.error ?? null,
+        attempt.at,
+        attempt.at,
+        nextAttemptAt,
+        d.body,
+        d.contentType,
+      ],
     );
     return String(res.insertId);
   }

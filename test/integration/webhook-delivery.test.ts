@@ -13,7 +13,7 @@ import { parseDatabaseUrl } from '../../src/config/index.js';
 import { WebhookStore } from '../../src/state/webhooks.js';
 import { WebhookManager } from '../../src/delivery/webhook-manager.js';
 import { webhookMetrics } from '../../src/delivery/webhook-metrics.js';
-import type { BridgeEvent } from '../../src/domain/types.js';
+import type { BridgeEvent, TransactionEvents } from '../../src/domain/types.js';
 
 const quiet = { info() {}, warn() {}, error() {} };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -71,7 +71,7 @@ describe('webhook delivery', () => {
     feed.push(['PatientCreated']); // before registration: never delivered
     const { hook, secret } = await m.create({ url: r.url, guarantee: 'transactional' });
     expect(secret).toMatch(/^whsec_/);
-    const txs = [];
+    const txs: TransactionEvents[] = [];
     for (let i = 0; i < 200; i++) txs.push(feed.push(['PatientCreated', 'ObsCreated', 'RowChanged', 'ObsCreated']));
     await r.waitFor(200);
     await sleep(100);

@@ -10,7 +10,7 @@ export interface Received {
 }
 
 /** Decides the answer; may delay. Default: 200. */
-export type Responder = (req: Received, res: ServerResponse) => void | Promise<void>;
+export type Responder = (req: Received, res: ServerResponse) => unknown;
 
 export interface Receiver {
   url: string;
