@@ -14,7 +14,7 @@ import { ConfigError, loadConfig, parseStart, type BridgeConfig } from './config
 import { openState } from './state/index.js';
 import { BridgeService } from './service/service.js';
 import { resolveStartPosition, StartupConfigError } from './service/source-info.js';
-import { defaultPlugins } from './service/plugins.js';
+import { defaultExtensions } from './service/plugins.js';
 
 const USAGE = `usage:
   openmrs-event-bridge [run] [--config FILE.json]
@@ -79,7 +79,7 @@ function isOperatorError(err: unknown): err is Error {
 }
 
 async function run(config: BridgeConfig): Promise<void> {
-  const service = new BridgeService({ config, plugins: defaultPlugins });
+  const service = new BridgeService({ config, extensions: defaultExtensions() });
   let stopping: Promise<void> | null = null;
   const stop = (code: number) => {
     stopping ??= service

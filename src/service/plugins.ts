@@ -1,12 +1,17 @@
 /**
- * The HTTP plugins of the other modules, mounted on the service's app: the console page, the WebSocket stream and the
- * webhook admin API, each given what it needs from the running service.
+ * The modules that run inside the process besides the pipeline: each a `BridgeExtension` (see service.ts). Add a
+ * module here with one entry; it gets the running service at start.
  */
-import type { PluginRegistration } from '../api/app.js';
 import { consolePlugin } from '../api/console/index.js';
-import type { BridgeService } from './service.js';
+import type { BridgeExtension } from './service.js';
 
-/** Every plugin the process mounts. */
-export async function defaultPlugins(_service: BridgeService): Promise<PluginRegistration[]> {
-  return [{ name: 'console', plugin: consolePlugin }];
+/** The console page at `/`. */
+const consoleExtension: BridgeExtension = {
+  name: 'console',
+  plugins: () => [{ name: 'console', plugin: consolePlugin }],
+};
+
+/** Every extension the process runs, in start order. */
+export function defaultExtensions(): BridgeExtension[] {
+  return [consoleExtension];
 }

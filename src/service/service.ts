@@ -19,6 +19,7 @@ import { LiveHub } from '../delivery/live-hub.js';
 import { binlogDistance, compareBinlog } from '../delivery/position.js';
 import { ServerIdPool } from '../delivery/server-ids.js';
 import type { ChannelPublisher, EventStreamSource } from '../delivery/types.js';
+import type { TransactionEvents } from '../domain/types.js';
 import { MysqlReferenceLookup, type EventMapper } from '../domain/index.js';
 import { BinlogError } from '../source/errors.js';
 import { openState, type StateDb } from '../state/index.js';
@@ -34,12 +35,29 @@ export interface BridgeServiceOptions {
   /** Publishers to run instead of the ones the configuration enables (tests, benchmarks). */
   publishers?: ChannelPublisher[];
   /**
-   * More fastify plugins, given the running service (the webhook API, the WebSocket stream, the console). Called
-   * after the pipeline is up, before the app listens.
+   * Modules that run inside the service (the WebSocket stream, the webhooks, the console): started in order after the
+   * pipeline is up and before the app listens, stopped in reverse order before the channels close.
    */
-  plugins?: (service: BridgeService) => PluginRegistration[] | Promise<PluginRegistration[]>;
+  extensions?: BridgeExtension[];
   /** Listen for HTTP (default true). */
   http?: boolean;
+}
+
+/**
+ * A module running inside the service. It gets the running service (state, metrics registry, followers, logger,
+ * config) at `start`, may mount HTTP routes, and may see each live transaction before it is handed to the consumers
+ * (the commit hold needs that).
+ */
+export interface BridgeExtension {
+  readonly name: string;
+  start?(service: BridgeService): Promise<void> | void;
+  /** Fastify plugins to mount (called after `start`). */
+  plugins?(service: BridgeService): PluginRegistration[];
+  /** Each live transaction, in commit order, before the consumers get it; `ackRequested`: semi-sync wants an ACK. */
+  onLiveTransaction?(events: TransactionEvents, ackRequested: boolean): void;
+  /** Readiness checks to add to `/readyz`. */
+  readiness?(): ReadinessCheck[];
+  stop?(): Promise<void> | void;
 }
 
 /** A problem that stops the bridge (a purged binlog position, a lost requirement). */
@@ -80,6 +98,7 @@ export class BridgeService {
   private lastLagPoll = 0;
   private runLock: mysql.Connection | null = null;
   private stopped = false;
+  private readonly startedExtensions: BridgeExtension[] = [];
   private fatalResolve!: (err: FatalError) => void;
   /** Resolves when the bridge hits a problem it cannot recover from; the CLI then stops it and exits. */
   readonly fatal: Promise<FatalError>;
@@ -167,8 +186,13 @@ export class BridgeService {
       sql.release();
     }
 
+    const extensions = this.options.extensions ?? [];
+    for (const extension of extensions) {
+      await extension.start?.(this);
+      this.startedExtensions.push(extension);
+    }
     if (this.options.http !== false) {
-      const plugins = (await this.options.plugins?.(this)) ?? [];
+      const plugins = extensions.flatMap((e) => e.plugins?.(this) ?? []);
       this.app = await buildApp({
         logger,
         auth: { adminToken: config.adminToken, subscribeTokens: config.subscribeTokens },
@@ -235,6 +259,11 @@ export class BridgeService {
     logger.info('stopping');
     if (this.lagTimer) clearInterval(this.lagTimer);
     await this.app?.close().catch((err) => logger.warn({ err }, 'closing the HTTP server'));
+    for (const extension of this.startedExtensions.reverse()) {
+      await Promise.resolve(extension.stop?.()).catch((err) =>
+        logger.warn({ err, extension: extension.name }, 'stopping'),
+      );
+    }
     await Promise.all(this.runners.map((r) => r.stop(10_000)));
     await this.checkpointer?.stop().catch((err) => logger.error({ err }, 'final checkpoint failed'));
     await Promise.all(
@@ -278,6 +307,7 @@ export class BridgeService {
         detail: { failedWrites: this.checkpointer?.failures ?? 0 },
       },
     ];
+    for (const extension of this.startedExtensions) checks.push(...(extension.readiness?.() ?? []));
     for (const runner of this.runners) {
       const status = runner.status;
       checks.push({
@@ -385,6 +415,8 @@ export class BridgeService {
           position = tx.end;
           this.liveError = null;
           delay = 250;
+          for (const extension of this.startedExtensions)
+            extension.onLiveTransaction?.(events, tx.ackRequested ?? false);
           this.hub.dispatch(events);
         }
         if (this.liveStop.signal.aborted) return;
