@@ -10,7 +10,7 @@
 import type { Socket } from 'node:net';
 import type mysql from 'mysql2/promise';
 import { checkEventCrc32 } from './checksum.js';
-import { BinlogConnectionError, ChecksumError, ProtocolError, type BinlogError, ServerError } from './errors.js';
+import { BinlogConnectionError, BinlogError, ChecksumError, ProtocolError, ServerError } from './errors.js';
 import { MysqlGtidSet } from './gtid.js';
 import {
   buildBinlogDump,
@@ -117,7 +117,12 @@ export class BinlogConnection {
    * sent; errors of the dump itself (a purged position, say) surface from the first `read()`.
    */
   static async open(source: SourceConnectionOptions, dump: DumpOptions): Promise<BinlogConnection> {
-    const sql = await connectSql(source);
+    let sql: mysql.Connection;
+    try {
+      sql = await connectSql(source);
+    } catch (err) {
+      throw classifyConnectError(err);
+    }
     try {
       const info = await getServerInfo(sql);
       const [cs] = await sql.query<any[]>('SELECT @@global.binlog_checksum AS cs');
@@ -185,7 +190,7 @@ export class BinlogConnection {
     } catch (err) {
       (sql as any).connection?.stream?.destroy();
       sql.destroy();
-      throw err;
+      throw classifyConnectError(err);
     }
   }
 
@@ -366,4 +371,32 @@ export class BinlogConnection {
     this.waiter = null;
     w?.();
   }
+}
+
+/** Network-level failures and server restarts: worth a reconnect. */
+const RETRYABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+]);
+/** ER_CON_COUNT_ERROR, ER_SERVER_SHUTDOWN, ER_CONNECTION_KILLED, ER_QUERY_INTERRUPTED, ER_NORMAL_SHUTDOWN, ... */
+const RETRYABLE_ERRNOS = new Set([1040, 1053, 1077, 1078, 1079, 1152, 1317, 1927, 2002, 2003, 2006, 2013]);
+
+/**
+ * Maps an error from connecting or setting up to the binlog client's classes: a connection failure (retried) or the
+ * original error (fatal: bad credentials, missing privilege, ...).
+ */
+function classifyConnectError(err: unknown): unknown {
+  if (err instanceof BinlogError) return err;
+  const e = err as { code?: string; errno?: number; message?: string };
+  if ((e?.code && RETRYABLE_CODES.has(e.code)) || (e?.errno !== undefined && RETRYABLE_ERRNOS.has(e.errno))) {
+    return new BinlogConnectionError(`cannot reach the source: ${e.message ?? String(err)}`, { cause: err });
+  }
+  return err;
 }

@@ -399,6 +399,20 @@ describe('capture engine on a live MariaDB binlog', () => {
     expect(again[0].rows).toEqual(txs[1].rows);
   });
 
+  it('rides out a restart of the source server: reconnects with backoff and loses nothing', async () => {
+    await makeSchema('s_restart', 'CREATE TABLE t (id INT PRIMARY KEY)');
+    const r = reader('s_restart', { reconnect: { initialDelayMs: 50, maxDelayMs: 500 } });
+    await r.start();
+    const run = collect(r, (txs) => dml(txs).length >= 20, 60_000);
+    for (let i = 1; i <= 10; i++) await db.query(`INSERT INTO s_restart.t VALUES (${i})`);
+    await db.kill('SIGTERM');
+    await db.restart();
+    for (let i = 11; i <= 20; i++) await db.query(`INSERT INTO s_restart.t VALUES (${i})`);
+    const txs = dml(await run);
+    expect(txs.map((t) => t.rows![0].after!.id)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(r.stats.reconnects).toBeGreaterThanOrEqual(1);
+  });
+
   it('names the lost range and the ways to restart when the saved position was purged', async () => {
     await makeSchema('s_purged', 'CREATE TABLE t (id INT PRIMARY KEY)');
     const r = reader('s_purged');
