@@ -79,7 +79,12 @@ async function main(): Promise<void> {
   await mkdir(join(PROJECT_ROOT, '.tmp'), { recursive: true });
 
   say('Starting a throwaway MariaDB (binlog on, ROW/FULL/FULL) ...');
-  running.db = await startMariaDb({ extraArgs: ['--default-time-zone=+00:00'] });
+  running.db = await startMariaDb({ extraArgs: ['--default-time-zone=+00:00'] }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') {
+      throw new Error(`${err.message}: MariaDB is not installed (on Debian: bash scripts/ensure-services.sh)`);
+    }
+    throw err;
+  });
   const db = running.db;
   const pid = (await readFile(join(db.datadir, 'mysqld.pid'), 'utf8').catch(() => '?')).trim();
   say(`  mariadbd pid ${pid} on 127.0.0.1:${db.port}, datadir ${db.datadir}`);

@@ -4,9 +4,9 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
@@ -61,6 +61,15 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * `mariadbd` from PATH, else from the sbin folders: Debian installs it in /usr/sbin, which is not on an ordinary
+ * user's PATH (`npm run demo` runs this harness as that user).
+ */
+function mariadbdBinary(): string {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin'];
+  return dirs.map((d) => join(d, 'mariadbd')).find((p) => existsSync(p)) ?? 'mariadbd';
+}
+
 const ADMIN_USER = 'bridge_admin';
 const ADMIN_PASSWORD = 'bridge-test';
 
@@ -107,7 +116,7 @@ export async function startMariaDb(options: MariaDbOptions = {}): Promise<MariaD
 
   let child: ChildProcess | undefined;
   const launch = async () => {
-    child = spawn('mariadbd', args, { stdio: 'ignore' });
+    child = spawn(mariadbdBinary(), args, { stdio: 'ignore' });
     child.unref();
     await waitForServer(port, child, join(datadir, 'error.log'));
   };
