@@ -85,7 +85,9 @@ export async function waitReady(bridge: BridgeProcess, timeoutMs = 90_000, token
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`the bridge was not ready within ${timeoutMs / 1000} s (last /readyz: ${last})\n${await bridge.tail(30)}`);
+  throw new Error(
+    `the bridge was not ready within ${timeoutMs / 1000} s (last /readyz: ${last})\n${await bridge.tail(30)}`,
+  );
 }
 
 function parseJson(text: string): unknown {

@@ -44,7 +44,9 @@ export function startDashboard(input: DashboardInput, out: NodeJS.WriteStream = 
       `  traffic   ${traffic.transactions.toLocaleString()} transactions (${(traffic.transactions / seconds).toFixed(1)}/s)` +
         (traffic.errors ? `, ${traffic.errors} failed (last: ${traffic.lastError})` : ''),
     );
-    lines.push(`  stream    ${counter.connected ? 'connected' : 'reconnecting'} to /v1/stream, ${counter.total.toLocaleString()} events`);
+    lines.push(
+      `  stream    ${counter.connected ? 'connected' : 'reconnecting'} to /v1/stream, ${counter.total.toLocaleString()} events`,
+    );
     lines.push(
       `  webhook   ${receiver.requests.toLocaleString()} requests, ${receiver.events.toLocaleString()} events` +
         (receiver.badSignatures ? `, ${receiver.badSignatures} with a bad signature` : ', every signature verified'),

@@ -75,7 +75,8 @@ async function registerWebhook(baseUrl: string, receiver: DemoReceiver, token?: 
 async function main(): Promise<void> {
   const started = Date.now();
   const rate = Number(process.env.DEMO_RATE ?? '3');
-  if (!(rate > 0 && rate <= 1000)) throw new Error(`DEMO_RATE must be a number of transactions per second, got ${process.env.DEMO_RATE}`);
+  if (!(rate > 0 && rate <= 1000))
+    throw new Error(`DEMO_RATE must be a number of transactions per second, got ${process.env.DEMO_RATE}`);
   await mkdir(join(PROJECT_ROOT, '.tmp'), { recursive: true });
 
   say('Starting a throwaway MariaDB (binlog on, ROW/FULL/FULL) ...');

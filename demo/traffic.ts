@@ -68,8 +68,42 @@ function prng(seed: number): () => number {
   };
 }
 
-const GIVEN = ['Amina', 'Baraka', 'Chiku', 'Daudi', 'Eshe', 'Faraji', 'Halima', 'Imani', 'Jabari', 'Kamaria', 'Lulu', 'Musa', 'Nia', 'Omari', 'Pendo', 'Rehema', 'Sefu', 'Tumaini', 'Wanjiru', 'Zawadi'];
-const FAMILY = ['Otieno', 'Mwangi', 'Kamau', 'Wafula', 'Achieng', 'Njoroge', 'Odhiambo', 'Mutua', 'Kiprono', 'Chebet', 'Auma', 'Ndungu'];
+const GIVEN = [
+  'Amina',
+  'Baraka',
+  'Chiku',
+  'Daudi',
+  'Eshe',
+  'Faraji',
+  'Halima',
+  'Imani',
+  'Jabari',
+  'Kamaria',
+  'Lulu',
+  'Musa',
+  'Nia',
+  'Omari',
+  'Pendo',
+  'Rehema',
+  'Sefu',
+  'Tumaini',
+  'Wanjiru',
+  'Zawadi',
+];
+const FAMILY = [
+  'Otieno',
+  'Mwangi',
+  'Kamau',
+  'Wafula',
+  'Achieng',
+  'Njoroge',
+  'Odhiambo',
+  'Mutua',
+  'Kiprono',
+  'Chebet',
+  'Auma',
+  'Ndungu',
+];
 const CITIES = ['Nairobi', 'Kisumu', 'Mombasa', 'Eldoret', 'Nakuru', 'Thika'];
 
 /** Connects, prepares the metadata the statement library needs, and starts writing. */
@@ -103,7 +137,12 @@ export async function startTraffic(options: TrafficOptions): Promise<Traffic> {
 
   const remember = (patientId: number, visitId: number, e: CreatedEncounter) => {
     // Group members (temperature, note) are edited through their group in OpenMRS: keep the top-level values.
-    encounters.push({ patientId, visitId, encounterId: e.encounterId, editable: [e.obs.weight.obsId, e.obs.height.obsId] });
+    encounters.push({
+      patientId,
+      visitId,
+      encounterId: e.encounterId,
+      editable: [e.obs.weight.obsId, e.obs.height.obsId],
+    });
     bounded(encounters);
   };
 
@@ -119,7 +158,9 @@ export async function startTraffic(options: TrafficOptions): Promise<Traffic> {
           gender: random() < 0.5 ? 'F' : 'M',
           birthdate: `${1950 + Math.floor(random() * 70)}-0${1 + Math.floor(random() * 9)}-1${Math.floor(random() * 9)}`,
           names: [{ givenName: pick(GIVEN), familyName: family, preferred: true }],
-          addresses: [{ address1: `${1 + Math.floor(random() * 200)} Moi Avenue`, cityVillage: pick(CITIES), country: 'Kenya' }],
+          addresses: [
+            { address1: `${1 + Math.floor(random() * 200)} Moi Avenue`, cityVillage: pick(CITIES), country: 'Kenya' },
+          ],
         });
         patients.push(p.patientId);
         registered.push({ patientId: p.patientId, nameIds: p.nameIds });

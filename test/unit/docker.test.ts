@@ -103,7 +103,12 @@ describe('Dockerfile', () => {
     const fromStage = /--from=(\S+)/.exec(modules!.args)![1];
     const stage = steps.find((s) => s.op === 'FROM' && new RegExp(`\\bAS ${fromStage}$`, 'i').test(s.args));
     const stageSteps = steps.slice(steps.indexOf(stage!) + 1);
-    const stageRun = stageSteps.slice(0, stageSteps.findIndex((s) => s.op === 'FROM')).filter((s) => s.op === 'RUN');
+    const stageRun = stageSteps
+      .slice(
+        0,
+        stageSteps.findIndex((s) => s.op === 'FROM'),
+      )
+      .filter((s) => s.op === 'RUN');
     expect(stageRun.map((s) => s.args).join(' ')).toMatch(/--omit=dev/);
   });
 

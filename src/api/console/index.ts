@@ -38,7 +38,13 @@ export async function defaultConsoleRoot(): Promise<string> {
   const here = fileURLToPath(new URL('.', import.meta.url));
   const candidates = [join(here, 'public'), join(here, '..', '..', '..', 'src', 'api', 'console', 'public')];
   for (const dir of candidates) {
-    if (await stat(join(dir, 'index.html')).then(() => true, () => false)) return dir;
+    if (
+      await stat(join(dir, 'index.html')).then(
+        () => true,
+        () => false,
+      )
+    )
+      return dir;
   }
   throw new Error(`console assets not found in ${candidates.join(' or ')}`);
 }

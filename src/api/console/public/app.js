@@ -8,17 +8,54 @@ const STATUS_EVERY_MS = 2000;
 const HOOKS_EVERY_MS = 4000;
 
 const CATALOG = [
-  'PatientCreated', 'PatientUpdated', 'PatientVoided', 'PatientUnvoided', 'PatientDied', 'PatientMerged', 'PatientPurged',
-  'VisitStarted', 'VisitUpdated', 'VisitEnded', 'VisitVoided', 'VisitUnvoided',
-  'EncounterCreated', 'EncounterUpdated', 'EncounterVoided', 'EncounterUnvoided',
-  'ObsCreated', 'ObsAmended', 'ObsVoided', 'ObsUnvoided',
-  'OrderPlaced', 'OrderUpdated', 'OrderRevised', 'OrderDiscontinued', 'OrderVoided', 'OrderUnvoided',
-  'AllergyRecorded', 'AllergyUpdated', 'AllergyVoided', 'AllergyUnvoided',
-  'ConditionRecorded', 'ConditionUpdated', 'ConditionVoided', 'ConditionUnvoided',
-  'DiagnosisRecorded', 'DiagnosisUpdated', 'DiagnosisVoided', 'DiagnosisUnvoided',
-  'ProgramEnrollmentCreated', 'ProgramEnrollmentUpdated', 'ProgramEnrollmentCompleted', 'ProgramEnrollmentVoided',
+  'PatientCreated',
+  'PatientUpdated',
+  'PatientVoided',
+  'PatientUnvoided',
+  'PatientDied',
+  'PatientMerged',
+  'PatientPurged',
+  'VisitStarted',
+  'VisitUpdated',
+  'VisitEnded',
+  'VisitVoided',
+  'VisitUnvoided',
+  'EncounterCreated',
+  'EncounterUpdated',
+  'EncounterVoided',
+  'EncounterUnvoided',
+  'ObsCreated',
+  'ObsAmended',
+  'ObsVoided',
+  'ObsUnvoided',
+  'OrderPlaced',
+  'OrderUpdated',
+  'OrderRevised',
+  'OrderDiscontinued',
+  'OrderVoided',
+  'OrderUnvoided',
+  'AllergyRecorded',
+  'AllergyUpdated',
+  'AllergyVoided',
+  'AllergyUnvoided',
+  'ConditionRecorded',
+  'ConditionUpdated',
+  'ConditionVoided',
+  'ConditionUnvoided',
+  'DiagnosisRecorded',
+  'DiagnosisUpdated',
+  'DiagnosisVoided',
+  'DiagnosisUnvoided',
+  'ProgramEnrollmentCreated',
+  'ProgramEnrollmentUpdated',
+  'ProgramEnrollmentCompleted',
+  'ProgramEnrollmentVoided',
   'ProgramEnrollmentUnvoided',
-  'MetadataCreated', 'MetadataUpdated', 'MetadataRetired', 'MetadataUnretired', 'MetadataPurged',
+  'MetadataCreated',
+  'MetadataUpdated',
+  'MetadataRetired',
+  'MetadataUnretired',
+  'MetadataPurged',
   'RowChanged',
 ];
 
@@ -315,10 +352,7 @@ function sum(samples, name, pred = () => true) {
 let lastMetrics = [];
 
 async function refreshStatus() {
-  const [ready, metrics] = await Promise.all([
-    api('/readyz').catch(() => null),
-    api('/metrics').catch(() => null),
-  ]);
+  const [ready, metrics] = await Promise.all([api('/readyz').catch(() => null), api('/metrics').catch(() => null)]);
   renderReady(ready);
   if (metrics && metrics.ok) {
     lastMetrics = parseMetrics(await metrics.text());
@@ -370,7 +404,8 @@ function summarize(detail) {
 
 function healthy(value) {
   if (typeof value === 'boolean') return value;
-  if (typeof value === 'string') return /^(ok|up|ready|connected|true|pass)$/i.test(value) ? true : /^(off|disabled)$/i.test(value) ? null : false;
+  if (typeof value === 'string')
+    return /^(ok|up|ready|connected|true|pass)$/i.test(value) ? true : /^(off|disabled)$/i.test(value) ? null : false;
   if (value && typeof value === 'object') {
     if ('ready' in value) return Boolean(value.ready);
     if ('ok' in value) return Boolean(value.ok);
@@ -388,7 +423,9 @@ function renderMetrics(samples) {
   $('tx-total').textContent = tx ? tx.value.toLocaleString() : '–';
 
   const channels = new Set(
-    samples.filter((s) => s.name.startsWith('openmrs_bridge_channel_') && s.labels.channel).map((s) => s.labels.channel),
+    samples
+      .filter((s) => s.name.startsWith('openmrs_bridge_channel_') && s.labels.channel)
+      .map((s) => s.labels.channel),
   );
   const rows = [...channels].sort().map((ch) => {
     const is = (l) => l.channel === ch;
@@ -409,6 +446,37 @@ function renderMetrics(samples) {
     return tr;
   });
   $('channel-rows').replaceChildren(...rows);
+
+  // Durable consumers (amqp, mqtt, webhook:<id>): how far their confirmed position is behind the source.
+  const consumers = [
+    ...new Set(
+      samples
+        .filter((s) => s.name.startsWith('openmrs_bridge_checkpoint_') && s.labels.consumer)
+        .map((s) => s.labels.consumer),
+    ),
+  ].sort();
+  $('consumer-rows').replaceChildren(
+    ...consumers.map((consumer) => {
+      const of = (name) => samples.find((s) => s.name === name && s.labels.consumer === consumer);
+      const behind = of('openmrs_bridge_checkpoint_lag_bytes');
+      const at = of('openmrs_bridge_checkpoint_commit_time_seconds');
+      const catching = of('openmrs_bridge_consumer_catching_up');
+      const tr = document.createElement('tr');
+      tr.dataset.consumer = consumer;
+      for (const [text, cls] of [
+        [consumer, 'mono'],
+        [behind ? formatBytes(behind.value) : '–', 'num'],
+        [at && at.value > 0 ? formatTime(new Date(at.value * 1000).toISOString()) : '–', 'num'],
+        [catching ? (catching.value ? 'catching up' : 'live') : '–', catching && catching.value ? 'warn-text' : ''],
+      ]) {
+        const td = document.createElement('td');
+        td.textContent = text;
+        td.className = cls;
+        tr.appendChild(td);
+      }
+      return tr;
+    }),
+  );
 
   const types = samples
     .filter((s) => s.name === 'openmrs_bridge_events_total' && s.labels.type && s.value > 0)
