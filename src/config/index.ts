@@ -37,7 +37,13 @@ export interface BridgeConfig {
   mqtt?: { url: string; topicPrefix: string };
   start: StartSpec;
   maxTxRows: number;
-  webhook: { timeoutMs: number; retryScheduleMs: number[]; retryWindowMs: number };
+  webhook: {
+    timeoutMs: number;
+    retryScheduleMs: number[];
+    retryWindowMs: number;
+    /** Accept hook URLs on loopback/private addresses (BRIDGE_WEBHOOK_ALLOW_PRIVATE; default: when the API is on loopback). */
+    allowPrivate: boolean;
+  };
   commitHold: 'off' | 'semi-sync';
   /** Unset: the service derives it from the source server at start (CONTRACT section 3). */
   sourceTimezone?: string;
@@ -148,6 +154,7 @@ export function loadConfig(sources: ConfigSources = {}): BridgeConfig {
       timeoutMs: parsed.webhookTimeout ?? 15_000,
       retryScheduleMs: parsed.webhookRetrySchedule ?? [1000, 5000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000],
       retryWindowMs: parsed.webhookRetryWindow ?? 86_400_000,
+      allowPrivate: parsed.webhookAllowPrivate ?? isLoopback(httpHost),
     },
     commitHold: parsed.commitHold ?? 'off',
     sourceTimezone: parsed.sourceTimezone,

@@ -142,6 +142,10 @@ export const VARIABLES = {
     default: '1s,5s,30s,2m,10m,30m,1h',
   },
   webhookRetryWindow: { env: 'BRIDGE_WEBHOOK_RETRY_WINDOW', schema: duration(1000), default: '24h' },
+  webhookAllowPrivate: {
+    env: 'BRIDGE_WEBHOOK_ALLOW_PRIVATE',
+    schema: z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true'),
+  },
   commitHold: {
     env: 'BRIDGE_COMMIT_HOLD',
     schema: z.enum(['off', 'semi-sync'], { message: 'must be off or semi-sync' }),

@@ -4,6 +4,7 @@
  */
 import { consolePlugin } from '../api/console/index.js';
 import type { BridgeExtension } from './service.js';
+import { webhooksExtension } from '../delivery/webhooks-extension.js';
 
 /** The console page at `/`. */
 const consoleExtension: BridgeExtension = {
@@ -13,5 +14,5 @@ const consoleExtension: BridgeExtension = {
 
 /** Every extension the process runs, in start order. */
 export function defaultExtensions(): BridgeExtension[] {
-  return [consoleExtension];
+  return [webhooksExtension(), consoleExtension];
 }

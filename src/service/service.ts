@@ -26,6 +26,8 @@ import { openState, type StateDb } from '../state/index.js';
 import { buildApp, type PluginRegistration } from '../api/app.js';
 import type { ReadinessCheck } from '../api/operations.js';
 import { BridgeMetrics } from './metrics.js';
+import { assertCommitHold, holdProblemsMessage } from '../delivery/commit-hold-check.js';
+import type { BinlogPosition } from '../capture/types.js';
 import { resolveStartPosition, sourceTimeZone, StartupConfigError } from './source-info.js';
 import { CaptureSource, openLiveReader } from './transaction-source.js';
 
@@ -128,6 +130,13 @@ export class BridgeService {
     try {
       this.timeZone = await sourceTimeZone(sql as unknown as mysql.Connection, config.sourceTimezone);
       const sameServer = config.state.host === config.source.host && config.state.port === config.source.port;
+      if (config.commitHold === 'semi-sync') {
+        // Before the state is opened: its writes on the source need sql_log_bin=0 (else they wait for our own ACK).
+        const { facts, problems } = await assertCommitHold(sql, config.state, sameServer);
+        if (problems.length) throw new StartupConfigError('BRIDGE_COMMIT_HOLD', holdProblemsMessage(problems));
+        logger.info({ semiSync: facts }, 'commit hold: the bridge registers as the semi-sync replica');
+        if (facts.clients) logger.warn({ clients: facts.clients }, 'commit hold: other semi-sync replicas are connected; any of them can release a COMMIT before the hooks ran');
+      }
       this.state = await openState(config.state, { skipBinlog: config.commitHold === 'semi-sync' && sameServer });
       await this.acquireRunLock();
 
@@ -210,6 +219,11 @@ export class BridgeService {
       },
       'started',
     );
+  }
+
+  /** Commit hold: the semi-sync ACK of everything up to `position` on the live reader's connection. */
+  sendSemiSyncAck(position: BinlogPosition): void {
+    this.live?.reader.sendSemiSyncAck(position.file, position.pos);
   }
 
   /** `http://host:port` of the API once listening. */
