@@ -230,7 +230,8 @@ export function parseMysqlGtid(buf: Buffer, start: number, end: number) {
 
 /**
  * HEARTBEAT (27): the body is the current binlog file name; the header's next position is the position.
- * HEARTBEAT_V2 (41, MySQL 8.0.26+): TLV fields, type 0 = file name, type 1 = position (packed integer).
+ * HEARTBEAT_V2 (41, MySQL 8.0.26+, 64-bit positions): fields of (type, length, value), type and length as packed
+ * integers: 0 = end mark, 1 = file name, 2 = position (itself a packed integer); unknown fields are skipped.
  */
 export function parseHeartbeat(buf: Buffer, start: number, end: number, typeCode: number, headerPosition: number) {
   if (typeCode !== EventType.HEARTBEAT_V2) return { file: buf.latin1Slice(start, end), position: headerPosition };
@@ -238,10 +239,11 @@ export function parseHeartbeat(buf: Buffer, start: number, end: number, typeCode
   let position = headerPosition;
   const cursor = { pos: start };
   while (cursor.pos < end) {
-    const type = buf[cursor.pos++];
+    const type = readPackedInt(buf, cursor);
+    if (type === 0) break;
     const length = readPackedInt(buf, cursor);
-    if (type === 0) file = buf.latin1Slice(cursor.pos, cursor.pos + length);
-    else if (type === 1) position = readPackedInt(buf, { pos: cursor.pos });
+    if (type === 1) file = buf.latin1Slice(cursor.pos, cursor.pos + length);
+    else if (type === 2) position = readPackedInt(buf, { pos: cursor.pos });
     cursor.pos += length;
   }
   return { file, position };

@@ -146,11 +146,12 @@ const PAD2 = (n: number) => (n < 10 ? `0${n}` : String(n));
 
 /** A MySQL packed temporal (TIME_to_longlong_*_packed): integer part << 24 | microseconds. */
 function packedTemporal(buf: Buffer, p: number, type: number): string {
-  let v = Number(buf.readBigInt64LE(p));
-  const negative = v < 0;
+  // The packed value needs all 64 bits: split it as a BigInt, then work on the two parts as numbers.
+  let v = buf.readBigInt64LE(p);
+  const negative = v < 0n;
   if (negative) v = -v;
-  const micros = v % 0x1000000;
-  const intPart = Math.floor(v / 0x1000000);
+  const micros = Number(v & 0xffffffn);
+  const intPart = Number(v >> 24n);
   const frac = '.' + String(micros).padStart(6, '0');
   if (type === ColumnType.TIME) {
     const h = Math.floor(intPart / 4096) % 1024;
