@@ -54,6 +54,43 @@ async function collect(r: BinlogReader, done: (txs: Transaction[]) => boolean, t
 
 const dml = (txs: Transaction[]) => txs.filter((t) => t.kind === 'dml');
 
+/**
+ * A TCP proxy in front of the test server that lets `tamper` see (and change) each chunk the server sends; returning
+ * `{ cutAfter }` forwards those bytes and then cuts both connections.
+ */
+async function tamperingProxy(
+  tamper: (chunk: Buffer) => Buffer | { cutAfter: Buffer },
+): Promise<{ url: string; close(): Promise<void> }> {
+  const port = await freePort();
+  const sockets: Socket[] = [];
+  const proxy: Server = createServer((client) => {
+    const upstream = createConnection({ host: '127.0.0.1', port: db.port });
+    sockets.push(client, upstream);
+    client.pipe(upstream);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    upstream.on('data', (chunk: Buffer) => {
+      const out = tamper(chunk);
+      if (Buffer.isBuffer(out)) client.write(out);
+      else client.write(out.cutAfter, end);
+    });
+    client.on('close', end);
+    upstream.on('close', end);
+    client.on('error', end);
+    upstream.on('error', end);
+  });
+  await new Promise<void>((res) => proxy.listen(port, '127.0.0.1', res));
+  return {
+    url: `mysql://${db.user}:${db.password}@127.0.0.1:${port}/`,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise((res) => proxy.close(res));
+    },
+  };
+}
+
 async function makeSchema(schema: string, ddl: string): Promise<void> {
   await db.query(`CREATE DATABASE ${schema}; USE ${schema}; ${ddl}`);
 }
@@ -290,35 +327,19 @@ describe('capture engine on a live MariaDB binlog', () => {
 
   it('stops with a checksum error, never a wrong value, when a byte of an event is corrupted in transit', async () => {
     await makeSchema('s_corrupt', 'CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20))');
-    // A TCP proxy that flips one byte of the first server packet holding the marker.
-    const port = await freePort();
+    // Flip one byte of the first server chunk holding the marker.
     let flipped = false;
-    const sockets: Socket[] = [];
-    const proxy: Server = createServer((client) => {
-      const upstream = createConnection({ host: '127.0.0.1', port: db.port });
-      sockets.push(client, upstream);
-      client.pipe(upstream);
-      upstream.on('data', (chunk: Buffer) => {
-        const at = flipped ? -1 : chunk.indexOf('CORRUPTME');
-        if (at >= 0) {
-          chunk[at + 3] ^= 0x01; // 'R' -> 'S'
-          flipped = true;
-        }
-        client.write(chunk);
-      });
-      const end = () => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('close', end);
-      upstream.on('close', end);
-      client.on('error', end);
-      upstream.on('error', end);
+    const proxy = await tamperingProxy((chunk) => {
+      const at = flipped ? -1 : chunk.indexOf('CORRUPTME');
+      if (at >= 0) {
+        chunk[at + 3] ^= 0x01; // 'R' -> 'S'
+        flipped = true;
+      }
+      return chunk;
     });
-    await new Promise<void>((res) => proxy.listen(port, '127.0.0.1', res));
     try {
       const r = new BinlogReader({
-        source: { url: `mysql://${db.user}:${db.password}@127.0.0.1:${port}/` },
+        source: { url: proxy.url },
         serverId: nextServerId++,
         start: 'latest',
         includeSchemas: ['s_corrupt'],
@@ -342,8 +363,48 @@ describe('capture engine on a live MariaDB binlog', () => {
       const values = dml(seen).map((t) => t.rows![0].after!.v);
       expect(values).toEqual(['fine']);
     } finally {
-      for (const s of sockets) s.destroy();
-      await new Promise((res) => proxy.close(res));
+      await proxy.close();
+    }
+  });
+
+  it('a connection cut in the middle of a transaction: the transaction is read again whole, exactly once', async () => {
+    await makeSchema('s_cut', 'CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20))');
+    // Forward the server's bytes up to the marker, then cut: the reader holds the first half of the transaction.
+    let cut = false;
+    let partial = Buffer.alloc(0);
+    const proxy = await tamperingProxy((chunk) => {
+      const at = cut ? -1 : chunk.indexOf('CUTHERE');
+      if (at < 0) return chunk;
+      cut = true;
+      partial = chunk.subarray(0, at);
+      return { cutAfter: partial };
+    });
+    try {
+      const r = new BinlogReader({
+        source: { url: proxy.url },
+        serverId: nextServerId++,
+        start: 'latest',
+        includeSchemas: ['s_cut'],
+        reconnect: { initialDelayMs: 50 },
+      });
+      await r.start();
+      const run = collect(r, (txs) => dml(txs).length >= 2);
+      const c = await db.connect('s_cut');
+      await c.query('BEGIN');
+      await c.query("INSERT INTO t VALUES (1, 'first half')");
+      await c.query("INSERT INTO t VALUES (2, 'CUTHERE')");
+      await c.query("INSERT INTO t VALUES (3, 'second half')");
+      await c.query('COMMIT');
+      await c.query("INSERT INTO t VALUES (4, 'next')");
+      await c.end();
+      const txs = dml(await run);
+      expect(cut).toBe(true);
+      // The reader did get the start of the transaction (its first row) before the cut.
+      expect(partial.includes('first half')).toBe(true);
+      expect(r.stats.reconnects).toBeGreaterThanOrEqual(1);
+      expect(txs.map((t) => t.rows!.map((x) => x.after!.id))).toEqual([[1, 2, 3], [4]]);
+    } finally {
+      await proxy.close();
     }
   });
 
