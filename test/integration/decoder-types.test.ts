@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from 'mysql2/promise';
+import { BinlogReader } from '../../src/capture/index.js';
 import { BinlogDecoder, EventType } from '../../src/source/decoder/index.js';
 import type { ResolvedColumn } from '../../src/source/decoder/index.js';
 import type { BinlogEvent, RowImage } from '../../src/source/types.js';
@@ -223,5 +224,28 @@ describe('decoder type matrix (MariaDB binlog files)', () => {
     expect(resolved.rows[0].after).toEqual({ id: 1, name: 'zoë', u: 4294967295, e: 'q' });
     expect(asked).toContain(`${MATRIX_SCHEMA}.nometa`);
     expect(asked).not.toContain(`${MATRIX_SCHEMA}.types`); // FULL metadata needs no lookup
+  });
+
+  it('decodes the same rows over the live replication stream (BinlogReader) as from the files', async () => {
+    const fromFiles = rowsEvents.flatMap((e) =>
+      e.rows.map((r) => ({ table: e.table.table, op: e.op, before: r.before, after: r.after })),
+    );
+    const reader = new BinlogReader({
+      source: { url: db.url() },
+      serverId: 4_100_000_002,
+      start: 'earliest',
+      includeSchemas: [MATRIX_SCHEMA],
+      checkServerId: false,
+    });
+    const live: typeof fromFiles = [];
+    try {
+      for await (const tx of reader) {
+        for (const r of tx.rows ?? []) live.push({ table: r.table, op: r.op, before: r.before, after: r.after });
+        if (live.length >= fromFiles.length) break;
+      }
+    } finally {
+      reader.close();
+    }
+    expect(live).toEqual(fromFiles);
   });
 });
