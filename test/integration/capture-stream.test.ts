@@ -371,7 +371,7 @@ describe('capture engine on a live MariaDB binlog', () => {
     await makeSchema('s_cut', 'CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20))');
     // Forward the server's bytes up to the marker, then cut: the reader holds the first half of the transaction.
     let cut = false;
-    let partial = Buffer.alloc(0);
+    let partial: Buffer = Buffer.alloc(0);
     const proxy = await tamperingProxy((chunk) => {
       const at = cut ? -1 : chunk.indexOf('CUTHERE');
       if (at < 0) return chunk;
