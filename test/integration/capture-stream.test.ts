@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BinlogReader, cursorFor, type BinlogReaderOptions } from '../../src/capture/index.js';
 import type { Transaction } from '../../src/capture/types.js';
-import { ChecksumError, PurgedPositionError } from '../../src/source/errors.js';
+import { BinlogConnection } from '../../src/source/connection.js';
+import { ChecksumError, PurgedPositionError, ServerIdConflictError } from '../../src/source/errors.js';
 import { freePort, startMariaDb, type MariaDbServer } from '../support/mariadb.js';
 
 let db: MariaDbServer;
@@ -458,6 +459,30 @@ describe('capture engine on a live MariaDB binlog', () => {
     const again = dml(await collect(reader('s_cursor', { start: cursor }), (t) => dml(t).length >= 2));
     expect(again.map((t) => t.gtid)).toEqual([txs[1].gtid, txs[2].gtid]);
     expect(again[0].rows).toEqual(txs[1].rows);
+  });
+
+  it('refuses a server id that another replica of the source uses, or the source its own', async () => {
+    const id = nextServerId++;
+    // Another replica (not the bridge) registered with that id.
+    const other = await BinlogConnection.open({ url: db.url() }, { serverId: id, from: { gtidState: '' }, reportHost: 'replica-2.example' });
+    try {
+      const hosts = await db.query<any[]>('SHOW SLAVE HOSTS');
+      expect(hosts.some((h) => Number(h.Server_id) === id)).toBe(true);
+      const err = await reader('s_none', { serverId: id }).start().then(
+        () => null,
+        (e) => e,
+      );
+      expect(err).toBeInstanceOf(ServerIdConflictError);
+      expect(err.message).toMatch(new RegExp(`BRIDGE_SERVER_ID ${id} is already used by the replica replica-2\\.example`));
+    } finally {
+      other.close();
+    }
+    const own = await reader('s_none', { serverId: 1 }).start().then(
+      () => null,
+      (e) => e,
+    );
+    expect(own).toBeInstanceOf(ServerIdConflictError);
+    expect(own.message).toMatch(/the source's own server_id/);
   });
 
   it('rides out a restart of the source server: reconnects with backoff and loses nothing', async () => {
