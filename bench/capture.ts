@@ -13,10 +13,13 @@
  * Environment: BENCH_ROWS (row changes), BENCH_SKIP_ZONGJI=1.
  */
 import ZongJi from '@vlasky/zongji';
+import { readFile } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BinlogReader } from '../src/capture/index.js';
 import { BinlogDecoder } from '../src/source/decoder/index.js';
-import { readAllEvents } from '../test/support/binlog-files.js';
+import { binlogFiles, eventsOf } from '../test/support/binlog-files.js';
 import { startMariaDb, type MariaDbServer } from '../test/support/mariadb.js';
 
 const TOTAL_ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -118,7 +121,19 @@ async function currentFile(db: MariaDbServer): Promise<string> {
   return status.File as string;
 }
 
-async function benchReader(db: MariaDbServer, file: string, expected: number): Promise<number> {
+/** Rows per wall-clock second, and per CPU-second of this process (robust to a machine shared with others). */
+interface Rate {
+  rows: number;
+  wall: number;
+  cpu: number;
+}
+
+function rate(rows: number, t0: number, c0: NodeJS.CpuUsage): Rate {
+  const cpu = process.cpuUsage(c0);
+  return { rows, wall: rows / ((performance.now() - t0) / 1000), cpu: rows / ((cpu.user + cpu.system) / 1e6) };
+}
+
+async function benchReader(db: MariaDbServer, file: string, expected: number): Promise<Rate> {
   const reader = new BinlogReader({
     source: { url: db.url() },
     serverId: 4_200_000_001,
@@ -128,26 +143,30 @@ async function benchReader(db: MariaDbServer, file: string, expected: number): P
   });
   await reader.start();
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   let rows = 0;
   for await (const tx of reader) {
     rows += tx.rowCount;
     if (rows >= expected) break;
   }
-  const seconds = (performance.now() - t0) / 1000;
+  const r = rate(rows, t0, c0);
   reader.close();
-  return rows / seconds;
+  return r;
 }
 
-async function benchZongji(db: MariaDbServer, file: string, expected: number): Promise<number> {
+async function benchZongji(db: MariaDbServer, file: string, expected: number): Promise<Rate> {
   const zongji = new ZongJi({ host: db.host, port: db.port, user: db.user, password: db.password, dateStrings: true });
   let rows = 0;
   let t0 = 0;
+  let c0 = process.cpuUsage();
   try {
     await new Promise<void>((resolve, reject) => {
       zongji.on('error', reject);
-      zongji.on('ready', () => (t0 = performance.now()));
       zongji.on('binlog', (evt: any) => {
-        if (t0 === 0) t0 = performance.now();
+        if (t0 === 0) {
+          t0 = performance.now();
+          c0 = process.cpuUsage();
+        }
         const r = evt.rows;
         if (r) rows += r.length;
         if (rows >= expected) resolve();
@@ -160,26 +179,32 @@ async function benchZongji(db: MariaDbServer, file: string, expected: number): P
         includeSchema: { [SCHEMA]: true },
       });
     });
+    return rate(rows, t0, c0);
   } finally {
     zongji.stop();
   }
-  return rows / ((performance.now() - t0) / 1000);
 }
 
-/** Decodes the workload's binlog files in memory with the bare decoder: the decoder's own ceiling. */
-async function benchDecoderOnly(db: MariaDbServer, file: string): Promise<{ rowsPerSecond: number; rows: number }> {
-  const events = (await readAllEvents(db)).filter((e) => e.file >= file);
+/** Decodes the workload's binlog files (read into memory first) with the bare decoder: the decoder's own ceiling. */
+async function benchDecoderOnly(db: MariaDbServer, file: string): Promise<Rate> {
+  await db.query('FLUSH BINARY LOGS');
+  const names = (await binlogFiles(db)).filter((n) => n >= file);
+  const buffers = await Promise.all(names.map((n) => readFile(join(db.datadir, 'data', n))));
   const decoder = new BinlogDecoder();
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   let rows = 0;
-  for (const e of events) {
-    const ev = decoder.decode(e.buf, e.offset, e.length);
-    if (ev.kind === 'rows' && ev.table.schema === SCHEMA) rows += ev.rows.length;
+  for (let i = 0; i < buffers.length; i++) {
+    for (const e of eventsOf(names[i], buffers[i])) {
+      const ev = decoder.decode(e.buf, e.offset, e.length);
+      if (ev.kind === 'rows' && ev.table.schema === SCHEMA) rows += ev.rows.length;
+    }
   }
-  return { rowsPerSecond: rows / ((performance.now() - t0) / 1000), rows };
+  return rate(rows, t0, c0);
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const cpus = availableParallelism();
 
 async function main(): Promise<void> {
   const transactions = Math.ceil(TOTAL_ROWS / ROWS_PER_TX);
@@ -197,16 +222,31 @@ async function main(): Promise<void> {
     const bytes = logs.filter((l) => l.Log_name >= file).reduce((a, l) => a + Number(l.File_size), 0);
     console.log(`  binlog: ${(bytes / 1e6).toFixed(0)} MB from ${file}`);
 
+    const load = loadavg()[0].toFixed(1);
     const ours = await benchReader(db, file, expected);
-    console.log(`  ours   (BinlogReader: connection + decoder + transactions): ${fmt(ours)} rows/s`);
-    let theirs = NaN;
+    console.log(
+      `  ours   (BinlogReader: connection + decoder + transactions): ${fmt(ours.wall)} rows/s ` +
+        `(${fmt(ours.cpu)} rows per CPU-second of this process)`,
+    );
     if (!process.env.BENCH_SKIP_ZONGJI) {
-      theirs = await benchZongji(db, file, expected);
-      console.log(`  zongji (@vlasky/zongji 0.9, rows events):               ${fmt(theirs)} rows/s`);
-      console.log(`  ratio ours/zongji: ${(ours / theirs).toFixed(2)}x`);
+      const theirs = await benchZongji(db, file, expected);
+      console.log(
+        `  zongji (@vlasky/zongji 0.9, rows events):               ${fmt(theirs.wall)} rows/s ` +
+          `(${fmt(theirs.cpu)} rows per CPU-second)`,
+      );
+      console.log(
+        `  ratio ours/zongji: ${(ours.wall / theirs.wall).toFixed(2)}x wall-clock, ` +
+          `${(ours.cpu / theirs.cpu).toFixed(2)}x per CPU-second`,
+      );
     }
     const only = await benchDecoderOnly(db, file);
-    console.log(`  decoder only (binlog files in memory, ${fmt(only.rows)} rows): ${fmt(only.rowsPerSecond)} rows/s`);
+    console.log(
+      `  decoder only (binlog files in memory, ${fmt(only.rows)} rows): ${fmt(only.wall)} rows/s ` +
+        `(${fmt(only.cpu)} rows per CPU-second)`,
+    );
+    console.log(
+      `  machine: ${cpus} cores, load average ${load} at the start of the reads, ${loadavg()[0].toFixed(1)} at the end`,
+    );
   } finally {
     await db.stop();
   }
