@@ -391,12 +391,12 @@ async function renderReady(res) {
   }
 }
 
-/** A short line from a check's detail: its scalar fields, skipping nested objects (those are in the tooltip). */
+/** A short line from a check's detail: a few telling scalar fields (the whole detail is in the tooltip). */
 function summarize(detail) {
   if (detail === null || detail === undefined) return '';
   if (typeof detail !== 'object') return String(detail);
   return Object.entries(detail)
-    .filter(([, v]) => v !== null && typeof v !== 'object')
+    .filter(([k, v]) => v !== null && typeof v !== 'object' && !['name', 'ok', 'ready'].includes(k))
     .slice(0, 3)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
