@@ -150,9 +150,20 @@ function connect(resume) {
     if (generation !== state.generation) return;
     state.ws = null;
     if (!opened) {
-      // A browser cannot see the HTTP status of a refused upgrade: ask the API whether a token is the reason.
-      const probe = await api('/v1/webhooks').catch(() => null);
-      if (probe && probe.status === 401) return;
+      // A browser cannot see why an upgrade was refused: ask the same URL over plain HTTP, which answers 401 for a
+      // missing token and 400 naming a bad filter before any upgrade.
+      const probe = await fetch(streamUrl(resume).replace(/^ws/, 'http'), { headers: authHeaders() }).catch(() => null);
+      if (generation !== state.generation) return;
+      if (probe && probe.status === 401) {
+        needToken('The stream asks for a token.');
+        return;
+      }
+      if (probe && probe.status === 400) {
+        const body = await probe.json().catch(() => null);
+        const details = body && Array.isArray(body.details) ? body.details.map((d) => `${d.path}: ${d.message}`) : [];
+        setStreamState(`filter refused: ${details.join('; ') || (body && body.error) || 'bad request'}`, 'bad');
+        return;
+      }
     }
     const reason = ev.reason ? `: ${ev.reason}` : '';
     setStreamState(`disconnected${reason}, retrying`, 'bad');
