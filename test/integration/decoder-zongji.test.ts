@@ -48,8 +48,8 @@ function wkbToZongji(buf: Buffer): unknown {
 }
 
 /**
- * Every representation difference between the two decoders, as (ours, theirs) -> equal-after-explaining.
- * Each returns undefined when it does not apply.
+ * Every representation difference between the two decoders: `applies(ours, theirs)` is true when the two values
+ * differ by exactly that difference and nothing else.
  */
 const KNOWN_DIFFERENCES: Array<{ why: string; applies: (ours: unknown, theirs: unknown, column: string) => boolean }> =
   [

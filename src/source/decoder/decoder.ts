@@ -261,7 +261,28 @@ export class BinlogDecoder {
     return this.rowsBody(buf, header, p, end, plan, op, flags);
   }
 
+  /** Decodes the images; any failure (e.g. a read beyond the buffer) becomes a BinlogDecodeError naming the table. */
   private rowsBody(
+    buf: Buffer,
+    header: EventHeader,
+    p: number,
+    end: number,
+    plan: DecodePlan,
+    op: RowsOp,
+    flags: number,
+  ): BinlogEvent {
+    try {
+      return this.rowsImages(buf, header, p, end, plan, op, flags);
+    } catch (err) {
+      if (err instanceof BinlogDecodeError) throw err;
+      throw new BinlogDecodeError(
+        `rows event for ${plan.table.schema}.${plan.table.table}: ${(err as Error).message}`,
+        header.typeCode,
+      );
+    }
+  }
+
+  private rowsImages(
     buf: Buffer,
     header: EventHeader,
     p: number,
