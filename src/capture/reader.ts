@@ -103,6 +103,7 @@ export class BinlogReader implements AsyncIterable<Transaction> {
   private closed = false;
   private started: Promise<void> | null = null;
   private iterating = false;
+  private wakeSleep: (() => void) | null = null;
 
   constructor(options: BinlogReaderOptions) {
     this.o = options;
@@ -135,6 +136,7 @@ export class BinlogReader implements AsyncIterable<Transaction> {
   close(): void {
     this.closed = true;
     this.conn?.close();
+    this.wakeSleep?.();
     void this.names?.close();
   }
 
@@ -334,12 +336,25 @@ export class BinlogReader implements AsyncIterable<Transaction> {
           { err: err.message, attempt, delayMs: delay, resume: this.resume },
           'binlog connection lost; reconnecting from the last complete transaction',
         );
-        await new Promise((r) => setTimeout(r, delay));
+        await this.sleep(delay);
       } finally {
         if (this.conn === conn) this.conn = null;
         conn?.close();
       }
     }
+  }
+
+  /** Waits `ms`, or less when the reader is closed meanwhile. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakeSleep = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeSleep = done;
+    });
   }
 
   private backoff(attempt: number): number {

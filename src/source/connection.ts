@@ -123,6 +123,7 @@ export class BinlogConnection {
     } catch (err) {
       throw classifyConnectError(err);
     }
+    let conn: BinlogConnection | undefined;
     try {
       const info = await getServerInfo(sql);
       const [cs] = await sql.query<any[]>('SELECT @@global.binlog_checksum AS cs');
@@ -159,7 +160,7 @@ export class BinlogConnection {
       const core = (sql as any).connection;
       const socket: Socket = core.stream;
       const heartbeatDead = heartbeatMs > 0 ? heartbeatMs * 3 : 60_000;
-      const conn = new BinlogConnection(
+      conn = new BinlogConnection(
         sql,
         socket,
         info,
@@ -169,6 +170,8 @@ export class BinlogConnection {
         dump.deadTimeoutMs ?? Math.max(10_000, heartbeatDead),
       );
       conn.takeOver(core);
+      // From here the dead-connection timer also bounds the wait for the server's answers.
+      conn.startTimer();
 
       if (dump.register ?? true) {
         const reply = await conn.command(
@@ -185,9 +188,9 @@ export class BinlogConnection {
         // Flags 0: blocking dump, and no ANNOTATE_ROWS (flag 2): they would roughly double the bytes on the wire.
         conn.write(buildBinlogDump({ serverId: dump.serverId, file: f.file, position: f.pos, flags: 0 }));
       }
-      conn.startTimer();
       return conn;
     } catch (err) {
+      conn?.close();
       (sql as any).connection?.stream?.destroy();
       sql.destroy();
       throw classifyConnectError(err);
