@@ -178,6 +178,10 @@ async function shutdown(code: number): Promise<void> {
   process.exit(code);
 }
 
+// A closed terminal or pipe must not abort the cleanup with an EPIPE/EIO: keep stopping what was started.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
+
 let signals = 0;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => {
