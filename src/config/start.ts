@@ -1,4 +1,5 @@
 /** `BRIDGE_START` and `reset-positions --start`: where a consumer with no stored position starts. */
+import { parseStartSpec } from '../capture/start-position.js';
 
 /** A parsed start form. A `cursor` is decoded (and so validated) by the capture cursor codec when it is used. */
 export type StartSpec =
@@ -8,33 +9,12 @@ export type StartSpec =
   | { kind: 'binlog'; file: string; pos: number }
   | { kind: 'cursor'; cursor: string };
 
-const MARIADB_GTID = /^\d+-\d+-\d+$/;
-const MYSQL_GTID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:\d+$/i;
-const CURSOR = /^[A-Za-z0-9_-]{16,}$/;
-
-/** Parses a start form; throws an Error whose message says which forms are accepted. */
+/**
+ * Parses a start form; throws an Error whose message says which forms are accepted. Delegates to the capture
+ * engine's parser, which also decodes cursors (so a bad cursor is refused at start, not when first read).
+ */
 export function parseStart(text: string): StartSpec {
-  const value = text.trim();
-  if (value === 'latest' || value === 'earliest') return { kind: value };
-  if (value.startsWith('gtid:')) {
-    const gtid = value.slice(5);
-    if (!MARIADB_GTID.test(gtid) && !MYSQL_GTID.test(gtid)) {
-      throw new Error(`"${gtid}" is not a GTID (MariaDB domain-server-seq, e.g. 0-1-4711, or MySQL uuid:n)`);
-    }
-    return { kind: 'gtid', gtid };
-  }
-  if (value.startsWith('binlog:')) {
-    const rest = value.slice(7);
-    const colon = rest.lastIndexOf(':');
-    const file = colon > 0 ? rest.slice(0, colon) : '';
-    const pos = colon > 0 ? Number(rest.slice(colon + 1)) : NaN;
-    if (!file || !Number.isInteger(pos) || pos < 4) {
-      throw new Error(`"${value}" is not binlog:<file>:<pos> with pos >= 4 (e.g. binlog:mysql-bin.000003:4)`);
-    }
-    return { kind: 'binlog', file, pos };
-  }
-  if (CURSOR.test(value)) return { kind: 'cursor', cursor: value };
-  throw new Error(`"${value}" is not one of latest, earliest, gtid:<gtid>, binlog:<file>:<pos>, or a cursor`);
+  return parseStartSpec(text);
 }
 
 /** The text form of a start spec, as it is written in configuration. */

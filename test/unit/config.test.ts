@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { encodeCursor } from '../../src/capture/cursor.js';
 import {
   ConfigError,
   formatStart,
@@ -43,6 +44,7 @@ describe('configuration', () => {
       timeoutMs: 15_000,
       retryScheduleMs: [1000, 5000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000],
       retryWindowMs: 86_400_000,
+      allowPrivate: true,
     });
     expect(config.commitHold).toBe('off');
     expect(config.sourceTimezone).toBeUndefined();
@@ -99,7 +101,7 @@ describe('configuration', () => {
     ['BRIDGE_MQTT_URL', 'nonsense', 'mqtt://'],
     ['BRIDGE_MQTT_TOPIC_PREFIX', 'a/#', 'wildcards'],
     ['BRIDGE_START', 'yesterday', 'latest, earliest'],
-    ['BRIDGE_START', 'gtid:abc', 'is not a GTID'],
+    ['BRIDGE_START', 'gtid:abc', 'is neither a MariaDB GTID'],
     ['BRIDGE_START', 'binlog:mysql-bin.000001:x', 'binlog:<file>:<pos>'],
     ['BRIDGE_MAX_TX_ROWS', '-5', 'integer'],
     ['BRIDGE_WEBHOOK_TIMEOUT', '15 parsecs', 'duration'],
@@ -158,7 +160,9 @@ describe('configuration', () => {
     expect(parseStart('gtid:0-1-4711')).toEqual({ kind: 'gtid', gtid: '0-1-4711' });
     expect(parseStart('gtid:3E11FA47-71CA-11E1-9E33-C80AA9429562:23')).toMatchObject({ kind: 'gtid' });
     expect(parseStart('binlog:mysql-bin.000003:1234')).toEqual({ kind: 'binlog', file: 'mysql-bin.000003', pos: 1234 });
-    expect(parseStart('eyJiIjoiMSJ9abcdefgh')).toEqual({ kind: 'cursor', cursor: 'eyJiIjoiMSJ9abcdefgh' });
+    const cursor = encodeCursor({ start: { file: 'mysql-bin.000002', pos: 4711 }, txid: '0-1-9', txseq: 2 });
+    expect(parseStart(cursor)).toEqual({ kind: 'cursor', cursor });
+    expect(() => parseStart('eyJiIjoiMSJ9abcdefgh')).toThrow(/invalid cursor/);
     for (const text of ['latest', 'gtid:0-1-2', 'binlog:f.000001:4']) expect(formatStart(parseStart(text))).toBe(text);
   });
 
