@@ -165,6 +165,9 @@ describe('decoder type matrix (MariaDB binlog files)', () => {
     const latin = tableMaps.find((e) => e.table.table === 'latin')!.table;
     expect(latin.columns.find((c) => c.name === 'e')!.enumValues).toEqual(['é', '€uro', 'plain']);
     expect(latin.columns.find((c) => c.name === 'vc')!.collation).toBe(8); // latin1_swedish_ci
+    // The pre-5.6 temporal formats really are in this binlog: DATETIME 12, TIME 11, TIMESTAMP 7.
+    const old = tableMaps.find((e) => e.table.table === 'old_temporal')!.table;
+    expect(old.columns.map((c) => c.type)).toEqual([3, 12, 11, 7, 10]);
   });
 
   it('values in the documented representation', () => {

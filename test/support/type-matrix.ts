@@ -57,6 +57,14 @@ export const MATRIX_DDL = [
 
 const bigText = '長い文章😀'.repeat(3000); // > 64 KiB in utf8mb4: MEDIUMTEXT length prefix of 3 bytes
 
+/**
+ * Tables in the pre-MySQL-5.6 temporal formats (DATETIME as YYYYMMDDhhmmss in 8 bytes, TIME as HHMMSS, TIMESTAMP as
+ * 4 bytes), which databases upgraded from MySQL 5.5 still carry: created with mysql56_temporal_format=OFF.
+ */
+export const MATRIX_OLD_FORMAT_DDL = [
+  `CREATE TABLE old_temporal (id INT NOT NULL PRIMARY KEY, d DATETIME, t TIME, ts TIMESTAMP NULL DEFAULT NULL, dt DATE)`,
+];
+
 /** Inserts (stage 1), updates (stage 2), deletes (stage 3). */
 export const MATRIX_STAGES: string[][] = [
   [
@@ -113,6 +121,9 @@ export const MATRIX_STAGES: string[][] = [
     `INSERT INTO mb3 VALUES (1, 'ä€', 'ｶﾀｶﾅ 日本', REPEAT('ß', 500), 'ä'), (2, '', '', '', 'b')`,
     `INSERT INTO mixed VALUES (1, '€ latin', 'ä mb3', '😀 mb4', X'00FF', 'ascii', 'Ænd €', '€', X'0102'),
       (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`,
+    `INSERT INTO old_temporal VALUES (1, '2024-02-29 12:34:56', '-838:59:59', '2024-02-29 12:34:56', '2024-02-29'),
+      (2, '0000-00-00 00:00:00', '00:00:00', '0000-00-00 00:00:00', '0000-00-00'),
+      (3, '1999-12-31 23:59:59', '12:00:01', '1970-01-01 00:00:01', '1000-01-01'), (4, NULL, NULL, NULL, NULL)`,
   ],
   [
     `UPDATE types SET ti = ti - 1 WHERE id = 2`,
@@ -120,8 +131,14 @@ export const MATRIX_STAGES: string[][] = [
     `UPDATE types SET j = JSON_SET(j, '$.added', 1) WHERE id = 4`,
     `UPDATE latin SET vc = CONCAT(vc, '€') WHERE id IN (1, 2)`,
     `UPDATE mixed SET a_latin = 'Œuvre', c_mb4 = '🙂' WHERE id = 1`,
+    `UPDATE old_temporal SET d = '2000-01-01 00:00:00', t = '-00:00:01' WHERE id = 1`,
   ],
-  [`DELETE FROM types WHERE id IN (3, 5)`, `DELETE FROM latin WHERE id = 2`, `DELETE FROM mixed WHERE id = 2`],
+  [
+    `DELETE FROM types WHERE id IN (3, 5)`,
+    `DELETE FROM latin WHERE id = 2`,
+    `DELETE FROM mixed WHERE id = 2`,
+    `DELETE FROM old_temporal WHERE id = 3`,
+  ],
 ];
 
 /** Parameters of statements that take them (by stage and index). */
@@ -132,7 +149,7 @@ export const MATRIX_PARAMS: Record<string, unknown[]> = {
 /** A `SELECT` snapshot of every matrix table: table -> id -> row, GEOMETRY columns as hex strings. */
 export type Snapshot = Map<string, Map<number, Record<string, unknown>>>;
 
-export const MATRIX_TABLES = ['types', 'latin', 'mb3', 'mixed'];
+export const MATRIX_TABLES = ['types', 'latin', 'mb3', 'mixed', 'old_temporal'];
 
 /** Reads every matrix table as the bridge's decoded values should look. */
 export async function snapshot(conn: Connection): Promise<Snapshot> {
@@ -153,6 +170,12 @@ export async function runMatrix(conn: Connection): Promise<Snapshot[]> {
   await conn.query(`CREATE DATABASE ${MATRIX_SCHEMA}`);
   await conn.query(`USE ${MATRIX_SCHEMA}`);
   for (const ddl of MATRIX_DDL) await conn.query(ddl);
+  await conn.query('SET GLOBAL mysql56_temporal_format = OFF');
+  try {
+    for (const ddl of MATRIX_OLD_FORMAT_DDL) await conn.query(ddl);
+  } finally {
+    await conn.query('SET GLOBAL mysql56_temporal_format = ON');
+  }
   const snaps: Snapshot[] = [];
   for (let s = 0; s < MATRIX_STAGES.length; s++) {
     for (let i = 0; i < MATRIX_STAGES[s].length; i++) await conn.query(MATRIX_STAGES[s][i], MATRIX_PARAMS[`${s}:${i}`]);
