@@ -109,6 +109,22 @@ export class TransactionAssembler {
     }
   }
 
+  /**
+   * Records a rows event the decoder could not decode as one RowChange carrying `error` (empty images), so the row is
+   * delivered and counted instead of lost or stopping the stream.
+   */
+  pushUndecodable(schema: string, table: string, op: RowChange['op'], error: string): void {
+    const tx = this.tx;
+    if (!tx) return;
+    if (this.ignore.has(schema) || (this.include && !this.include.has(schema))) {
+      tx.filtered++;
+      return;
+    }
+    tx.rowCount++;
+    if (tx.rows && tx.rowCount > this.opts.maxTxRows) tx.rows = null;
+    tx.rows?.push({ schema, table, op, before: op === 'insert' ? null : {}, after: op === 'delete' ? null : {}, error });
+  }
+
   private eventStart(h: { nextPosition: number; eventSize: number }): BinlogPosition {
     return { file: this.file, pos: h.nextPosition - h.eventSize };
   }

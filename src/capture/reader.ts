@@ -11,7 +11,7 @@
  */
 import type mysql from 'mysql2/promise';
 import { BinlogConnection, type RawEvent } from '../source/connection.js';
-import { BinlogDecoder } from '../source/decoder/index.js';
+import { BinlogDecodeError, BinlogDecoder } from '../source/decoder/index.js';
 import { BinlogError, PurgedPositionError, ServerError, ServerIdConflictError } from '../source/errors.js';
 import { assertRequirements } from '../source/requirements.js';
 import {
@@ -23,7 +23,7 @@ import {
   type ServerInfo,
   type SourceConnectionOptions,
 } from '../source/server-info.js';
-import type { BinlogEvent } from '../source/types.js';
+import type { BinlogEvent, TableMap } from '../source/types.js';
 import { TransactionAssembler } from './assembler.js';
 import { InformationSchemaColumns, peekTableMapName, type CaptureLogger } from './column-names.js';
 import { parseStartSpec, resolveStart, type StartSpec } from './start-position.js';
@@ -33,6 +33,21 @@ import type { ResumePosition, RowChange, Transaction } from './types.js';
 export const REPORT_HOST = 'openmrs-event-bridge';
 
 const TABLE_MAP_EVENT = 19;
+/** Rows event type codes: v1 (MariaDB), v2 (MySQL), MariaDB compressed v1 and v2. */
+const ROWS_EVENT_OPS: Record<number, RowChange['op']> = {
+  23: 'insert',
+  24: 'update',
+  25: 'delete',
+  30: 'insert',
+  31: 'update',
+  32: 'delete',
+  166: 'insert',
+  167: 'update',
+  168: 'delete',
+  169: 'insert',
+  170: 'update',
+  171: 'delete',
+};
 
 /** Options of a {@link BinlogReader}. */
 export interface BinlogReaderOptions {
@@ -288,6 +303,8 @@ export class BinlogReader implements AsyncIterable<Transaction> {
         this.conn = conn;
         const decoder = this.newDecoder(conn);
         const assembler = this.newAssembler(decoder);
+        /** Table maps by id, to name the table of a rows event that fails to decode. */
+        const tables = new Map<number, TableMap>();
         let bytesSeen = 0;
         let pausesSeen = 0;
         for (;;) {
@@ -301,7 +318,14 @@ export class BinlogReader implements AsyncIterable<Transaction> {
           attempt = 0;
           for (let i = 0; i < batch.length; i++) {
             const raw = batch[i];
-            const ev = this.names ? await this.decode(decoder, raw) : decoder.decode(raw.data);
+            let ev: BinlogEvent;
+            try {
+              ev = this.names ? await this.decode(decoder, raw) : decoder.decode(raw.data);
+            } catch (err) {
+              if (!this.undecodableRows(err, raw, tables, assembler)) throw err;
+              continue;
+            }
+            if (ev.kind === 'table_map') tables.set(ev.table.tableId, ev.table);
             if (ev.kind === 'heartbeat') {
               this.stats.heartbeats++;
               this.o.onHeartbeat?.();
@@ -342,6 +366,25 @@ export class BinlogReader implements AsyncIterable<Transaction> {
         conn?.close();
       }
     }
+  }
+
+  /**
+   * A rows event whose TABLE_MAP we have but whose rows fail to decode (checksum verified, so a decoder gap, not line
+   * noise) becomes one RowChange with `error`: the stream goes on and the row is delivered (CONTRACT section 8).
+   * Returns false for anything else, which then stops the stream.
+   */
+  private undecodableRows(err: unknown, raw: RawEvent, tables: Map<number, TableMap>, assembler: TransactionAssembler): boolean {
+    if (!(err instanceof BinlogDecodeError) || !assembler.inTransaction) return false;
+    const op = ROWS_EVENT_OPS[raw.data[4]];
+    if (!op || raw.data.length < 25) return false;
+    const table = tables.get(raw.data.readUIntLE(19, 6));
+    if (!table) return false;
+    this.o.logger?.error(
+      { schema: table.schema, table: table.table, op, err: err.message, file: assembler.file, pos: raw.data.readUInt32LE(13) },
+      'a binlog rows event could not be decoded; delivered as a row change with an error',
+    );
+    assembler.pushUndecodable(table.schema, table.table, op, `undecodable binlog rows event: ${err.message}`);
+    return true;
   }
 
   /** Waits `ms`, or less when the reader is closed meanwhile. */

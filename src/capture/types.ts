@@ -28,6 +28,11 @@ export interface RowChange {
   before: RowImage | null;
   /** The row after the change (insert, update), else null. */
   after: RowImage | null;
+  /**
+   * Set when the binlog rows event could not be decoded (CONTRACT section 8: never lost, never silent): the images
+   * are then empty objects and this says why. One such RowChange stands for the whole undecodable rows event.
+   */
+  error?: string;
 }
 
 /** A committed transaction as read from the binlog. Rolled-back transactions never reach the binlog. */

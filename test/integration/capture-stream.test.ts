@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BinlogReader, cursorFor, type BinlogReaderOptions } from '../../src/capture/index.js';
 import type { Transaction } from '../../src/capture/types.js';
+import { crc32 } from 'node:zlib';
 import { BinlogConnection } from '../../src/source/connection.js';
+import { framePacket, PacketFramer } from '../../src/source/packets.js';
 import { ChecksumError, PurgedPositionError, ServerIdConflictError } from '../../src/source/errors.js';
 import { freePort, startMariaDb, type MariaDbServer } from '../support/mariadb.js';
 
@@ -406,6 +408,65 @@ describe('capture engine on a live MariaDB binlog', () => {
       expect(txs.map((t) => t.rows!.map((x) => x.after!.id))).toEqual([[1, 2, 3], [4]]);
     } finally {
       await proxy.close();
+    }
+  });
+
+  it('a rows event that cannot be decoded (valid checksum) is delivered as a row change with an error, and the stream goes on', async () => {
+    await makeSchema('s_undecodable', 'CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20))');
+    // A packet-level proxy: in the rows event holding the marker, claim 250 columns (the TABLE_MAP has 2) and
+    // re-sign the event with a correct CRC32, so only the decoder can object.
+    const port = await freePort();
+    let tampered = false;
+    const sockets: Socket[] = [];
+    const proxy = createServer((client) => {
+      const upstream = createConnection({ host: '127.0.0.1', port: db.port });
+      sockets.push(client, upstream);
+      client.pipe(upstream);
+      const framer = new PacketFramer();
+      upstream.on('data', (chunk: Buffer) =>
+        framer.push(chunk, (buf, start, end, seq) => {
+          const payload = Buffer.from(buf.subarray(start, end));
+          if (!tampered && payload[0] === 0 && payload[5] === 23 && payload.includes('BADROWS')) {
+            const ev = payload.subarray(1);
+            ev[27] = 250; // column count, right after the 8-byte post-header of a v1 rows event
+            ev.writeUInt32LE(crc32(ev.subarray(0, ev.length - 4)) >>> 0, ev.length - 4);
+            tampered = true;
+          }
+          client.write(framePacket(payload, seq));
+        }),
+      );
+      const end = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      for (const s of [client, upstream]) {
+        s.on('close', end);
+        s.on('error', end);
+      }
+    });
+    await new Promise<void>((res) => proxy.listen(port, '127.0.0.1', res));
+    try {
+      const r = new BinlogReader({
+        source: { url: `mysql://${db.user}:${db.password}@127.0.0.1:${port}/` },
+        serverId: nextServerId++,
+        start: 'latest',
+        includeSchemas: ['s_undecodable'],
+      });
+      await r.start();
+      const run = collect(r, (txs) => dml(txs).length >= 3);
+      await db.query("INSERT INTO s_undecodable.t VALUES (1, 'before')");
+      await db.query("INSERT INTO s_undecodable.t VALUES (2, 'BADROWS')");
+      await db.query("INSERT INTO s_undecodable.t VALUES (3, 'after')");
+      const txs = dml(await run);
+      expect(tampered).toBe(true);
+      expect(txs[0].rows![0].after).toEqual({ id: 1, v: 'before' });
+      expect(txs[1].rows).toEqual([
+        { schema: 's_undecodable', table: 't', op: 'insert', before: null, after: {}, error: expect.stringMatching(/undecodable binlog rows event: .*250 columns/) },
+      ]);
+      expect(txs[2].rows![0].after).toEqual({ id: 3, v: 'after' });
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((res) => proxy.close(res));
     }
   });
 
