@@ -6,7 +6,7 @@
 import type { ResumePosition } from '../capture/types.js';
 import type { BridgeEvent, TransactionEvents } from '../domain/types.js';
 import type { AttemptOutcome, WebhookRequest, WebhookSender } from '../channels/webhook/sender.js';
-import type { AttemptRecord, TxPosition, Webhook, WebhookStore } from '../state/webhooks.js';
+import type { AttemptRecord, FirstTimeDelivery, TxPosition, Webhook, WebhookStore } from '../state/webhooks.js';
 import type { HookFeed } from './webhook-feed.js';
 import { eventMatcher } from './webhook-filter.js';
 import type { WebhookMetrics } from './webhook-metrics.js';
@@ -14,8 +14,15 @@ import { nextAttemptAt, retryDelay, type RetryPolicy } from './retry-schedule.js
 
 /** Largest CloudEvents batch in one transactional request (CONTRACT.md section 1). */
 export const MAX_BATCH_EVENTS = 1000;
-/** A position of skipped-over, non-matching transactions is saved at most this often (a crash only re-reads them). */
-const POSITION_FLUSH_MS = 1000;
+/**
+ * Acknowledged deliveries and the position are written behind, at most this long after the acknowledgement, in one
+ * multi-row statement: a healthy hook then costs the state database a few writes per second, not two per request. A
+ * crash re-delivers at most this much (same webhook-ids: at least once); a failing hook flushes before it waits, so
+ * its stored position is exact while it retries.
+ */
+const FLUSH_MS = 100;
+/** ... or as soon as this many deliveries are waiting to be logged. */
+const FLUSH_ROWS = 500;
 /** Prune the delivery log every this many deliveries. */
 const PRUNE_EVERY = 500;
 
@@ -68,8 +75,11 @@ export class HookRunner {
   /** A wake-up (manual retry, skip) that came while no sleep was in progress: the next sleep is skipped. */
   #woken = false;
   #secrets: { list: string[]; validUntil: number } | null = null;
+  /** Written behind (see FLUSH_MS): acknowledged deliveries and the position after them. */
+  #okLog: FirstTimeDelivery[] = [];
   #unsaved: TxPosition | null = null;
-  #lastFlush = 0;
+  #flushing: Promise<void> = Promise.resolve();
+  #flushTimer: NodeJS.Timeout | null = null;
   #sinceprune = 0;
   /** Pending deliveries found in the log at start, by message id (a restart resumes them, attempts and all). */
   #resumable = new Map<string, OpenDelivery>();
@@ -109,7 +119,7 @@ export class HookRunner {
     this.#abort.abort();
     this.#wake?.();
     await this.#loop;
-    await this.#flush(true).catch(() => undefined);
+    await this.#flush();
   }
 
   /** Attempts the failing delivery now instead of at its scheduled time (manual retry). */
@@ -156,27 +166,45 @@ export class HookRunner {
           : await this.#perEvent(tx, events);
       if (!done) return;
       this.#position = tx.end;
-      this.#unsaved = null;
       this.#d.hold?.acknowledged(this.hook.id, tx.end);
     }
   }
 
-  /** A non-matching transaction: nothing to send, move on (saved lazily). */
+  /** A non-matching transaction: nothing to send, move on (saved behind). */
   #advance(tx: TransactionEvents): void {
     this.#position = tx.end;
     this.#unsaved = txPosition(tx);
     this.#d.hold?.acknowledged(this.hook.id, tx.end);
-    if (this.#now() - this.#lastFlush >= POSITION_FLUSH_MS) void this.#flush(false);
+    this.#scheduleFlush();
   }
 
-  async #flush(force: boolean): Promise<void> {
-    const pos = this.#unsaved;
-    if (!pos || (!force && this.#now() - this.#lastFlush < POSITION_FLUSH_MS)) return;
-    this.#unsaved = null;
-    this.#lastFlush = this.#now();
-    await this.#d.store.setPosition(this.hook.id, pos.end, pos.txid, pos.commitTime).catch((err) => {
-      this.#d.log.warn({ err, hook: this.hook.id }, 'could not save webhook position');
+  #scheduleFlush(): void {
+    if (this.#okLog.length >= FLUSH_ROWS) void this.#flush();
+    else if (!this.#flushTimer) this.#flushTimer = setTimeout(() => void this.#flush(), FLUSH_MS);
+  }
+
+  /** Writes what is waiting (in order: flushes never overlap). */
+  #flush(): Promise<void> {
+    if (this.#flushTimer) clearTimeout(this.#flushTimer);
+    this.#flushTimer = null;
+    this.#flushing = this.#flushing.then(async () => {
+      const log = this.#okLog;
+      const pos = this.#unsaved;
+      if (!log.length && !pos) return;
+      this.#okLog = [];
+      this.#unsaved = null;
+      try {
+        await this.#d.store.recordFirstTimeDeliveries(this.hook.id, log, pos);
+      } catch (err) {
+        this.#d.log.warn({ err, hook: this.hook.id }, 'could not save webhook deliveries and position');
+      }
+      this.#sinceprune += log.length;
+      if (this.#sinceprune >= PRUNE_EVERY) {
+        this.#sinceprune = 0;
+        await this.#d.store.prune(this.hook.id).catch(() => undefined);
+      }
     });
+    return this.#flushing;
   }
 
   /** Transactional: the transaction's matching events in batches of at most 1,000, each acknowledged before the next. */
@@ -286,22 +314,18 @@ export class HookRunner {
           metrics.attempt(hookId, 'ok');
           metrics.published(events.length);
           if (deliveryId === null) {
-            await store.recordFirstTimeDelivery(
-              hookId,
-              { messageId: req.webhookId, txid, eventIds, contentType: req.contentType, attempt },
-              position,
-            );
+            this.#okLog.push({ messageId: req.webhookId, txid, eventIds, contentType: req.contentType, attempt });
+            if (position) this.#unsaved = position;
+            this.#scheduleFlush();
           } else {
             await store.recordAttempt(deliveryId, attempt, null);
             await store.finishDelivery(hookId, deliveryId, 'delivered', { position });
           }
-          if (++this.#sinceprune >= PRUNE_EVERY) {
-            this.#sinceprune = 0;
-            void store.prune(hookId).catch(() => undefined);
-          }
           return 'ok';
         }
         metrics.failed(events.length);
+        // Earlier acknowledgements first, so that positions are written in order and the stored one is exact now.
+        if (deliveryId === null) await this.#flush();
         failures++;
         const logAttempt = async (next: number | null): Promise<string> => {
           if (deliveryId === null) {
@@ -335,7 +359,6 @@ export class HookRunner {
         }
         metrics.attempt(hookId, 'retry');
         await logAttempt(next);
-        await this.#flush(true);
         await this.#sleepUntil(next);
       }
     } finally {

@@ -18,6 +18,15 @@ export interface TxPosition {
   commitTime: number;
 }
 
+/** A delivery acknowledged at its first attempt, as the hot path logs it. */
+export interface FirstTimeDelivery {
+  messageId: string;
+  txid: string;
+  eventIds: string[];
+  contentType: string;
+  attempt: AttemptRecord;
+}
+
 /** A registered webhook as the API shows it (never with its secret). */
 export interface Webhook {
   id: string;
@@ -240,33 +249,39 @@ export class WebhookStore {
   }
 
   /**
-   * Logs a delivery acknowledged at its first attempt and moves the position (both writes in parallel: a crash between
-   * them only re-delivers). This is the hot path of a healthy hook, so nothing else is written.
+   * Logs deliveries acknowledged at their first attempt, in one multi-row INSERT, and moves the position (both writes
+   * in parallel: a crash between them only re-delivers). This is the hot path of a healthy hook: runners batch it.
    */
-  async recordFirstTimeDelivery(
+  async recordFirstTimeDeliveries(
     hookId: string,
-    d: { messageId: string; txid: string; eventIds: string[]; contentType: string; attempt: AttemptRecord },
+    ds: ReadonlyArray<FirstTimeDelivery>,
     position: TxPosition | null,
   ): Promise<void> {
+    const finished = this.#now();
     await Promise.all([
-      this.#db.query(
-        `INSERT INTO webhook_delivery (hook_id, message_id, txid, event_ids, status, attempts, history, last_status,
-           last_latency_ms, first_attempt_at, last_attempt_at, finished_at, content_type)
-         VALUES (?, ?, ?, ?, 'delivered', 1, ?, ?, ?, ?, ?, ?, ?)`,
-        [
-          hookId,
-          d.messageId,
-          d.txid,
-          JSON.stringify(d.eventIds),
-          JSON.stringify([d.attempt]),
-          d.attempt.status,
-          d.attempt.latencyMs,
-          d.attempt.at,
-          d.attempt.at,
-          this.#now(),
-          d.contentType,
-        ],
-      ),
+      ds.length
+        ? this.#db.query(
+            `INSERT INTO webhook_delivery (hook_id, message_id, txid, event_ids, status, attempts, history, last_status,
+               last_latency_ms, first_attempt_at, last_attempt_at, finished_at, content_type) VALUES ?`,
+            [
+              ds.map((d) => [
+                hookId,
+                d.messageId,
+                d.txid,
+                JSON.stringify(d.eventIds),
+                'delivered',
+                1,
+                JSON.stringify([d.attempt]),
+                d.attempt.status,
+                d.attempt.latencyMs,
+                d.attempt.at,
+                d.attempt.at,
+                finished,
+                d.contentType,
+              ]),
+            ],
+          )
+        : undefined,
       position ? this.setPosition(hookId, position.end, position.txid, position.commitTime) : undefined,
     ]);
   }
