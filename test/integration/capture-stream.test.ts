@@ -62,11 +62,13 @@ const dml = (txs: Transaction[]) => txs.filter((t) => t.kind === 'dml');
  * `{ cutAfter }` forwards those bytes and then cuts both connections.
  */
 async function tamperingProxy(
-  tamper: (chunk: Buffer) => Buffer | { cutAfter: Buffer },
-): Promise<{ url: string; close(): Promise<void> }> {
+  tamper: (chunk: Buffer, connection: number) => Buffer | { cutAfter: Buffer },
+): Promise<{ url: string; connections(): number; close(): Promise<void> }> {
   const port = await freePort();
   const sockets: Socket[] = [];
+  let connections = 0;
   const proxy: Server = createServer((client) => {
+    const connection = connections++;
     const upstream = createConnection({ host: '127.0.0.1', port: db.port });
     sockets.push(client, upstream);
     client.pipe(upstream);
@@ -75,7 +77,7 @@ async function tamperingProxy(
       upstream.destroy();
     };
     upstream.on('data', (chunk: Buffer) => {
-      const out = tamper(chunk);
+      const out = tamper(chunk, connection);
       if (Buffer.isBuffer(out)) client.write(out);
       else client.write(out.cutAfter, end);
     });
@@ -87,6 +89,7 @@ async function tamperingProxy(
   await new Promise<void>((res) => proxy.listen(port, '127.0.0.1', res));
   return {
     url: `mysql://${db.user}:${db.password}@127.0.0.1:${port}/`,
+    connections: () => connections,
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise((res) => proxy.close(res));
@@ -174,6 +177,35 @@ describe('capture engine on a live MariaDB binlog', () => {
     expect(beats).toBeGreaterThanOrEqual(3);
     expect(r.stats.heartbeats).toBe(beats);
     expect(r.stats.reconnects).toBe(0);
+  });
+
+  it('declares a connection dead when neither events nor heartbeats arrive, and reconnects', async () => {
+    await makeSchema('s_dead', 'CREATE TABLE t (id INT PRIMARY KEY)');
+    // The proxy swallows everything the server sends on the connections open when `silenced` is set.
+    let silenced = -1;
+    const proxy = await tamperingProxy((chunk, connection) => (connection < silenced ? Buffer.alloc(0) : chunk));
+    try {
+      const r = new BinlogReader({
+        source: { url: proxy.url },
+        serverId: nextServerId++,
+        start: 'latest',
+        includeSchemas: ['s_dead'],
+        heartbeatMs: 200,
+        deadTimeoutMs: 1_000,
+        reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
+      });
+      await r.start();
+      const run = collect(r, (txs) => dml(txs).length >= 2);
+      await db.query('INSERT INTO s_dead.t VALUES (1)');
+      await new Promise((res) => setTimeout(res, 500));
+      silenced = proxy.connections(); // a half-open connection: the socket stays up, nothing comes through
+      await db.query('INSERT INTO s_dead.t VALUES (2)');
+      const txs = dml(await run);
+      expect(txs.map((t) => t.rows![0].after!.id)).toEqual([1, 2]);
+      expect(r.stats.reconnects).toBeGreaterThanOrEqual(1);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('reconnects after the server kills the dump thread and resumes from the last complete transaction', async () => {
