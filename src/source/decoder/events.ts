@@ -3,7 +3,7 @@
  * Each parser gets the event's body as `buf[start, end)`: after the common header, before the checksum.
  */
 import type { EventHeader } from '../types.js';
-import { BinlogDecodeError, readPackedInt, readUIntLE } from './bytes.js';
+import { BinlogDecodeError, readPackedInt, readUInt64LE, readUIntLE } from './bytes.js';
 import { ChecksumAlg, EventType, HEADER_LENGTH, MariaGtidFlag } from './constants.js';
 
 /** What a FORMAT_DESCRIPTION event tells about the events that follow it. */
@@ -145,15 +145,16 @@ export function parseXid(buf: Buffer, start: number, end: number): bigint {
 /** MariaDB GTID: sequence number (8), domain id (4), flags2 (1), then a commit id (8) if flags2 says so. */
 export function parseMariaGtid(buf: Buffer, start: number, end: number, serverId: number) {
   if (end - start < 13) throw new BinlogDecodeError('GTID event truncated', EventType.MARIADB_GTID);
-  const seq = buf.readBigUInt64LE(start);
+  // Sequence numbers and commit ids stay far below 2^53 in practice: no BigInt on this once-per-transaction path.
+  const seq = String(readUInt64LE(buf, start));
   const domain = readUIntLE(buf, start + 8, 4);
   const flags = buf[start + 12];
   let commitId: string | undefined;
-  if (flags & MariaGtidFlag.GROUP_COMMIT_ID && end - start >= 21) commitId = buf.readBigUInt64LE(start + 13).toString();
+  if (flags & MariaGtidFlag.GROUP_COMMIT_ID && end - start >= 21) commitId = String(readUInt64LE(buf, start + 13));
   return {
     gtid: `${domain}-${serverId}-${seq}`,
     domainId: domain,
-    sequence: seq.toString(),
+    sequence: seq,
     flags,
     standalone: (flags & MariaGtidFlag.STANDALONE) !== 0,
     commitId,

@@ -59,15 +59,31 @@ export function formatDate(buf: Buffer, p: number): string {
 export function formatDatetime2(buf: Buffer, p: number, fsp: number): string {
   const packed =
     buf[p] * 0x100000000 + (((buf[p + 1] << 24) | (buf[p + 2] << 16) | (buf[p + 3] << 8) | buf[p + 4]) >>> 0);
+  // Rows written together share their timestamps (date_created, date_changed): remember the last one formatted.
+  let head: string;
+  if (packed === lastDatetimePacked) head = lastDatetime;
+  else {
+    head = datetimeHead(packed);
+    lastDatetimePacked = packed;
+    lastDatetime = head;
+  }
+  return fsp === 0 ? head : head + fraction(readFraction(buf, p + 5, fsp), fsp);
+}
+
+let lastDatetimePacked = -1;
+let lastDatetime = '';
+
+/** "YYYY-MM-DD HH:MM:SS" of a DATETIME2 integer part. */
+function datetimeHead(packed: number): string {
   let v = packed - 0x8000000000;
   if (v < 0) v = -v; // negative DATETIME values do not exist in SQL; keep the digits rather than throw
   const ymd = Math.floor(v / 0x20000);
   const hms = v % 0x20000;
   const ym = ymd >>> 5;
-  const head =
+  return (
     `${pad4(Math.floor(ym / 13))}-${PAD2[ym % 13]}-${PAD2[ymd & 31]} ` +
-    `${PAD2[hms >>> 12]}:${PAD2[(hms >>> 6) & 63]}:${PAD2[hms & 63]}`;
-  return fsp === 0 ? head : head + fraction(readFraction(buf, p + 5, fsp), fsp);
+    `${PAD2[hms >>> 12]}:${PAD2[(hms >>> 6) & 63]}:${PAD2[hms & 63]}`
+  );
 }
 
 /** Days since 1970-01-01 to a civil date (proleptic Gregorian), after H. Hinnant's `civil_from_days`. */
