@@ -5,6 +5,7 @@
 import { consolePlugin } from '../api/console/index.js';
 import type { BridgeExtension } from './service.js';
 import { webhooksExtension } from '../delivery/webhooks-extension.js';
+import { websocketExtension } from '../channels/websocket/extension.js';
 
 /** The console page at `/`. */
 const consoleExtension: BridgeExtension = {
@@ -14,5 +15,5 @@ const consoleExtension: BridgeExtension = {
 
 /** Every extension the process runs, in start order. */
 export function defaultExtensions(): BridgeExtension[] {
-  return [webhooksExtension(), consoleExtension];
+  return [webhooksExtension(), websocketExtension(), consoleExtension];
 }
