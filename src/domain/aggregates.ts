@@ -6,7 +6,7 @@
  */
 import { METADATA_TABLES, MetadataCommonFields } from './catalog/metadata.js';
 import { compile, convertRow, diffInto, uuidRef, type ConvertContext } from './convert.js';
-import type { RefSpec } from './references.js';
+import { refSpec, type RefSpec } from './references.js';
 import { AGGREGATE_CLASS, TABLE_ROLES } from './tables.js';
 import { flip, rootNet, type NetChange, type Unit } from './units.js';
 
@@ -27,8 +27,8 @@ export type BuildResult = Draft[] | typeof RAW;
 type Changes = Record<string, { from: unknown; to: unknown }>;
 
 /** Extra references a unit needs beyond its rows' fields. */
-export const IS_PATIENT: RefSpec = { table: 'patient', key: 'patient_id', value: 'patient_id' };
-export const ORDER_TYPE_CLASS: RefSpec = { table: 'order_type', key: 'order_type_id', value: 'java_class_name' };
+export const IS_PATIENT: RefSpec = refSpec('patient', 'patient_id', 'patient_id');
+export const ORDER_TYPE_CLASS: RefSpec = refSpec('order_type', 'order_type_id', 'java_class_name');
 
 /** The RefSpec of a unit's own uuid when its root row is not in the transaction. */
 export function unitUuidRef(unit: Unit): RefSpec {

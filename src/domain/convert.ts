@@ -4,7 +4,7 @@
  */
 import type { ColumnValue, RowImage } from '../source/types.js';
 import { REF_TARGETS, type FieldKind, type FieldSpec } from './catalog/fields.js';
-import type { RefBatch, RefSpec } from './references.js';
+import { refSpec, type RefBatch, type RefSpec } from './references.js';
 import type { SourceClock } from './time.js';
 
 /** A field spec flattened for the hot loop. */
@@ -16,14 +16,9 @@ export interface CompiledField {
 }
 
 const compiled = new WeakMap<FieldSpec, CompiledField[]>();
-const refSpecs = new Map<string, RefSpec>();
-
 /** The uuid RefSpec of a target table (shared instances). */
 export function uuidRef(table: string, key: string): RefSpec {
-  const k = `${table}.${key}`;
-  let spec = refSpecs.get(k);
-  if (!spec) refSpecs.set(k, (spec = { table, key, value: 'uuid' }));
-  return spec;
+  return refSpec(table, key, 'uuid');
 }
 
 /** Flattens a field spec once (memoized). */
@@ -78,6 +73,90 @@ export function wantRefs(fields: readonly CompiledField[], row: RowImage, refs: 
   }
 }
 
+type Converter = (row: RowImage, ctx: ConvertContext, path: string) => Record<string, unknown>;
+
+/** Per-kind value conversions, shared by the generated converters. */
+const H = {
+  uuid(v: ColumnValue | undefined, column: string): string {
+    if (typeof v !== 'string' || v === '') throw new Error(`column ${column} is empty: the row has no uuid`);
+    return v;
+  },
+  ref(v: ColumnValue | undefined, spec: RefSpec, ctx: ConvertContext, path: string, name: string): string | null {
+    const id = toInt(v ?? null);
+    if (id === null) return null;
+    const value = ctx.refs.get(spec, id);
+    if (value === null)
+      ctx.unresolved.push({ field: path + name, table: spec.table, id, reason: ctx.refs.reason(spec, id) });
+    return value;
+  },
+  datetime(v: ColumnValue | undefined, ctx: ConvertContext): string | null {
+    return v === null || v === undefined ? null : ctx.clock.toUtc(typeof v === 'string' ? v : String(v));
+  },
+  bool(v: ColumnValue | undefined): boolean {
+    return v === null || v === undefined ? false : typeof v === 'number' ? v !== 0 : v === '1' || v === 'true';
+  },
+  int: toInt,
+  date(v: ColumnValue | undefined): string | null {
+    if (v === null || v === undefined) return null;
+    const s = String(v);
+    return s.startsWith('0000') ? null : s.slice(0, 10);
+  },
+  str(v: ColumnValue | undefined): string | null {
+    return v === null || v === undefined
+      ? null
+      : typeof v === 'string'
+        ? v
+        : Buffer.isBuffer(v)
+          ? v.toString('utf8')
+          : String(v);
+  },
+};
+
+const converters = new WeakMap<readonly CompiledField[], Converter>();
+
+/**
+ * Builds (once per spec) a converter that returns the payload as one object literal: a fixed shape V8 keeps
+ * monomorphic, and no per-field dispatch on the kind. Column and field names come from our own specs.
+ */
+function converterOf(fields: readonly CompiledField[]): Converter {
+  let fn = converters.get(fields);
+  if (fn) return fn;
+  const specs: RefSpec[] = [];
+  const props = fields.map((f) => {
+    const col = `row[${JSON.stringify(f.column)}]`;
+    let expr: string;
+    switch (f.kind) {
+      case 'uuid':
+        expr = `H.uuid(${col}, ${JSON.stringify(f.column)})`;
+        break;
+      case 'ref':
+        specs.push(f.ref!);
+        expr = `H.ref(${col}, S[${specs.length - 1}], ctx, path, ${JSON.stringify(f.name)})`;
+        break;
+      case 'datetime':
+        expr = `H.datetime(${col}, ctx)`;
+        break;
+      case 'bool':
+        expr = `H.bool(${col})`;
+        break;
+      case 'int':
+      case 'number':
+        expr = `H.int(${col} ?? null)`;
+        break;
+      case 'date':
+        expr = `H.date(${col})`;
+        break;
+      default:
+        expr = `H.str(${col})`;
+    }
+    return `${JSON.stringify(f.name)}: ${expr}`;
+  });
+  const body = `return function convert(row, ctx, path) { return { ${props.join(', ')} }; };`;
+  fn = new Function('H', 'S', body)(H, specs) as Converter;
+  converters.set(fields, fn);
+  return fn;
+}
+
 /** Converts one row image to its payload object. Throws when the row cannot be mapped (no uuid, bad value). */
 export function convertRow(
   fields: readonly CompiledField[],
@@ -85,45 +164,7 @@ export function convertRow(
   ctx: ConvertContext,
   path: string,
 ): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (let i = 0; i < fields.length; i++) {
-    const f = fields[i];
-    const v = row[f.column];
-    let value: unknown;
-    switch (f.kind) {
-      case 'uuid':
-        if (typeof v !== 'string' || v === '') throw new Error(`column ${f.column} is empty: the row has no uuid`);
-        value = v;
-        break;
-      case 'ref': {
-        const id = toInt(v ?? null);
-        if (id === null) value = null;
-        else {
-          value = ctx.refs.get(f.ref!, id);
-          if (value === null)
-            ctx.unresolved.push({ field: path + f.name, table: f.ref!.table, id, reason: ctx.refs.reason(f.ref!, id) });
-        }
-        break;
-      }
-      case 'datetime':
-        value = v === null || v === undefined ? null : ctx.clock.toUtc(String(v));
-        break;
-      case 'bool':
-        value = v === null || v === undefined ? false : typeof v === 'number' ? v !== 0 : v === '1' || v === 'true';
-        break;
-      case 'int':
-      case 'number':
-        value = toInt(v ?? null);
-        break;
-      case 'date':
-        value = v === null || v === undefined || String(v).startsWith('0000') ? null : String(v).slice(0, 10);
-        break;
-      default:
-        value = v === null || v === undefined ? null : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
-    }
-    out[f.name] = value;
-  }
-  return out;
+  return converterOf(fields)(row, ctx, path);
 }
 
 /** Fields whose change alone is no change (CONTRACT: an update of only these emits nothing). */

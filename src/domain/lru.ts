@@ -1,39 +1,53 @@
 /**
- * A small bounded LRU map (insertion-ordered Map, refreshed on hit). Used for reference uuids: uuids never change, so a
- * cached one is always right; the bound only limits memory.
+ * A bounded cache with approximate LRU eviction, built for the hot path: two generations of plain Maps. Hits in the
+ * young generation cost one lookup; hits in the old one are promoted; when the young generation is full it becomes
+ * the old one and the previous old one is dropped. No per-hit delete/re-insert (which churns a large Map's hash
+ * table), and memory stays below `capacity` entries.
  */
 export class Lru<K, V> {
-  private readonly map = new Map<K, V>();
+  private young = new Map<K, V>();
+  private old = new Map<K, V>();
+  private readonly half: number;
 
   constructor(readonly capacity: number) {
-    if (!(capacity > 0)) throw new RangeError('LRU capacity must be positive');
+    if (!(capacity > 1)) throw new RangeError('cache capacity must be at least 2');
+    this.half = Math.floor(capacity / 2);
   }
 
+  /** Entries held (both generations; at most `capacity`). */
   get size(): number {
-    return this.map.size;
+    return this.young.size + this.old.size;
   }
 
-  /** The value, refreshed as most recently used; undefined when absent. */
+  /** The value (refreshed as recently used), or undefined. */
   get(key: K): V | undefined {
-    const value = this.map.get(key);
-    if (value !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, value);
-    }
-    return value;
+    const v = this.young.get(key);
+    if (v !== undefined) return v;
+    const o = this.old.get(key);
+    if (o !== undefined) this.promote(key, o);
+    return o;
   }
 
   set(key: K, value: V): void {
-    if (this.map.has(key)) this.map.delete(key);
-    else if (this.map.size >= this.capacity) this.map.delete(this.map.keys().next().value as K);
-    this.map.set(key, value);
+    if (this.young.has(key)) this.young.set(key, value);
+    else this.promote(key, value);
+  }
+
+  private promote(key: K, value: V): void {
+    if (this.young.size >= this.half) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(key, value);
   }
 
   delete(key: K): void {
-    this.map.delete(key);
+    this.young.delete(key);
+    this.old.delete(key);
   }
 
   clear(): void {
-    this.map.clear();
+    this.young.clear();
+    this.old.clear();
   }
 }

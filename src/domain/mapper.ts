@@ -13,7 +13,7 @@
 import type { RowChange, Transaction } from '../capture/types.js';
 import { cursorFor } from '../capture/cursor.js';
 import type { BridgeEvent, TransactionEvents } from './types.js';
-import { compile, wantRefs, rawImage, changedColumns, type ConvertContext } from './convert.js';
+import { compile, wantRefs, rawImage, changedColumns, uuidRef, type ConvertContext } from './convert.js';
 import {
   buildAllergy,
   buildCondition,
@@ -33,7 +33,7 @@ import {
   type Draft,
 } from './aggregates.js';
 import { noMetrics, type MappingMetrics } from './metrics.js';
-import { ReferenceResolver, type RefBatch, type ReferenceLookup } from './references.js';
+import { ReferenceResolver, type RefBatch, type RefSpec, type ReferenceLookup } from './references.js';
 import { NOISE_TABLES, TABLE_ROLES, tableClass } from './tables.js';
 import { SourceClock, unixToIso } from './time.js';
 import { addRow, rootNet, type Unit } from './units.js';
@@ -104,6 +104,7 @@ export class EventMapper {
     const drafts = await this.mapRows(rows);
     const size = drafts.length;
     const time = unixToIso(tx.commitTime);
+    const cursors = this.cursorsOf(tx);
     const events: BridgeEvent[] = new Array(size);
     for (let i = 0; i < size; i++) {
       const d = drafts[i];
@@ -124,7 +125,7 @@ export class EventMapper {
             txid,
             txseq,
             txsize: size,
-            cursor: this.cursor(tx, txseq),
+            cursor: cursors(txseq),
             data: d.data,
           }
         : {
@@ -140,7 +141,7 @@ export class EventMapper {
             txid,
             txseq,
             txsize: size,
-            cursor: this.cursor(tx, txseq),
+            cursor: cursors(txseq),
             data: d.data,
           };
       if (!d.subject) delete e.subject;
@@ -151,11 +152,28 @@ export class EventMapper {
     return result;
   }
 
+  private patchable: boolean | null = null;
+
+  /**
+   * Cursors of one transaction's events. The default cursor encodes the transaction once and patches the txseq
+   * field per event (the layout is checked against `cursorFor` on the first transaction; else every event is encoded).
+   */
+  private cursorsOf(tx: Transaction): (txseq: number) => string {
+    if (this.cursor !== cursorFor) return (txseq) => this.cursor(tx, txseq);
+    const base = Buffer.from(cursorFor(tx, 1), 'base64url');
+    const patch = (txseq: number) => {
+      base.writeUInt32LE(txseq, CURSOR_TXSEQ_OFFSET);
+      return base.toString('base64url');
+    };
+    if (this.patchable === null) this.patchable = patch(7) === cursorFor(tx, 7) && patch(1) === cursorFor(tx, 1);
+    return this.patchable ? patch : (txseq) => cursorFor(tx, txseq);
+  }
+
   /** The event drafts of a transaction's row changes, in order (no envelope numbering). */
   async mapRows(rows: readonly RowChange[]): Promise<Draft[]> {
     const refs = this.resolver.batch();
     const units: Unit[] = [];
-    const byKey = new Map<string, Unit>();
+    const byKey = new Map<number, Unit>();
     const placed: Placed[] = [];
 
     // 1. group
@@ -176,8 +194,9 @@ export class EventMapper {
         this.metrics.row(table, change.op, 'row');
         continue;
       }
-      if (change.before) refs.noteRow(table, role.pk, change.before);
-      if (change.after) refs.noteRow(table, role.pk, change.after);
+      const self = selfRef(table, role.pk);
+      if (change.before) refs.noteRow(self, change.before);
+      if (change.after) refs.noteRow(self, change.after);
       const id = img[role.key];
       if (typeof id !== 'number') {
         placed.push({ index: i, draft: this.rowChanged(change, `${table}.${role.key} is not an integer id`) });
@@ -185,11 +204,10 @@ export class EventMapper {
         this.metrics.mappingError(table, 'no key');
         continue;
       }
-      const rootTable = role.agg === 'patient' ? 'person' : role.agg === 'metadata' ? table : rootOf(role.agg);
-      const key = `${rootTable}:${id}`;
+      const key = role.unitIdx * TWO_32 + id;
       let unit = byKey.get(key);
       if (!unit) {
-        unit = { agg: role.agg, table: rootTable, id, first: i, nets: [], raw: [], rawIndex: [] };
+        unit = { agg: role.agg, table: role.root, id, first: i, nets: [], raw: [], rawIndex: [] };
         byKey.set(key, unit);
         units.push(unit);
       }
@@ -206,7 +224,7 @@ export class EventMapper {
       const prevId = root.after![prevCol];
       if (typeof prevId !== 'number') continue;
       if (unit.agg === 'order' && !/^(REVISE|DISCONTINUE)$/i.test(String(root.after!.order_action))) continue;
-      const prev = byKey.get(`${unit.table}:${prevId}`);
+      const prev = byKey.get(TABLE_ROLES[unit.table].unitIdx * TWO_32 + prevId);
       if (!prev || prev.foldedInto || prev.previous || prev === unit) continue;
       const prevRoot = rootNet(prev);
       if (!prevRoot || prevRoot.op !== 'update' || prev.nets.length !== 1) continue;
@@ -331,23 +349,22 @@ export class EventMapper {
   }
 }
 
-const ROOTS: Record<string, string> = {
-  visit: 'visit',
-  encounter: 'encounter',
-  obs: 'obs',
-  order: 'orders',
-  allergy: 'allergy',
-  condition: 'conditions',
-  diagnosis: 'encounter_diagnosis',
-  program: 'patient_program',
-};
-
-function rootOf(agg: string): string {
-  return ROOTS[agg];
-}
+const TWO_32 = 2 ** 32;
+/** Where capture's cursor layout (v1) keeps the txseq: after the version byte and the 8-byte start position. */
+const CURSOR_TXSEQ_OFFSET = 9;
 
 /** Rows of tables without a role still teach uuids (e.g. a concept_name referenced by an obs in the same transaction). */
 function noteGeneric(refs: RefBatch, table: string, change: RowChange): void {
   const img = change.after ?? change.before!;
-  if (typeof img.uuid === 'string' && typeof img[`${table}_id`] === 'number') refs.noteRow(table, `${table}_id`, img);
+  if (typeof img.uuid === 'string' && typeof img[`${table}_id`] === 'number')
+    refs.noteRow(selfRef(table, `${table}_id`), img);
+}
+
+const selfRefs = new Map<string, RefSpec>();
+
+/** The uuid RefSpec of a table's own rows (cached per table: this runs for every row). */
+function selfRef(table: string, pk: string): RefSpec {
+  let spec = selfRefs.get(table);
+  if (!spec || spec.key !== pk) selfRefs.set(table, (spec = uuidRef(table, pk)));
+  return spec;
 }

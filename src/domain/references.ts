@@ -53,11 +53,34 @@ export class MysqlReferenceLookup implements ReferenceLookup {
   }
 }
 
-/** What a reference points at: a table, its integer key and the column wanted (usually `uuid`). */
+/**
+ * What a reference points at: a table, its integer key and the column wanted (usually `uuid`). Create them with
+ * {@link refSpec}: instances are shared and numbered, so cache keys are plain numbers (`idx * 2^32 + id`).
+ */
 export interface RefSpec {
-  table: string;
-  key: string;
-  value: string;
+  readonly table: string;
+  readonly key: string;
+  readonly value: string;
+  readonly idx: number;
+}
+
+const specByName = new Map<string, RefSpec>();
+
+/** The shared RefSpec instance for (table, key, value). */
+export function refSpec(table: string, key: string, value = 'uuid'): RefSpec {
+  const name = `${table}\0${key}\0${value}`;
+  let spec = specByName.get(name);
+  if (!spec) {
+    spec = { table, key, value, idx: specByName.size + 1 };
+    specByName.set(name, spec);
+  }
+  return spec;
+}
+
+const TWO_32 = 2 ** 32;
+
+function cacheKey(spec: RefSpec, id: number): number {
+  return spec.idx * TWO_32 + id;
 }
 
 /** Why a reference resolved to null. */
@@ -75,7 +98,7 @@ export interface ResolverStats {
 
 /** Long-lived: owns the LRU cache and the lookup. One `batch()` per transaction. */
 export class ReferenceResolver {
-  readonly cache: Lru<string, string>;
+  readonly cache: Lru<number, string>;
   readonly stats: ResolverStats = { local: 0, cached: 0, queried: 0, queries: 0, missing: 0 };
 
   constructor(
@@ -89,26 +112,45 @@ export class ReferenceResolver {
   batch(): RefBatch {
     return new RefBatch(this);
   }
-}
 
-function cacheKey(spec: RefSpec, id: number): string {
-  return `${spec.table}.${spec.value}:${id}`;
+  private pending = new Map<RefSpec, { ids: Set<number>; result: Promise<Map<number, string>> }>();
+
+  /**
+   * Looks ids up, coalescing the requests of transactions mapped concurrently: requests made in the same turn of the
+   * event loop go out as one query per table.
+   */
+  fetch(spec: RefSpec, ids: Iterable<number>): Promise<Map<number, string>> {
+    let entry = this.pending.get(spec);
+    if (!entry) {
+      const set = new Set<number>();
+      const result = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+        this.pending.delete(spec);
+        this.stats.queries++;
+        return this.lookup!.lookup(spec.table, spec.key, spec.value, [...set]);
+      });
+      entry = { ids: set, result };
+      this.pending.set(spec, entry);
+    }
+    for (const id of ids) entry.ids.add(id);
+    return entry.result;
+  }
 }
 
 /** The references of one transaction: note the rows, `want` the ids, `resolve()` once, then `get`. */
 export class RefBatch {
-  private readonly local = new Map<string, string>();
-  private readonly wanted = new Map<string, { spec: RefSpec; ids: Set<number> }>();
-  private readonly resolved = new Map<string, string | null>();
-  private readonly reasons = new Map<string, string>();
+  private readonly local = new Map<number, string>();
+  private readonly wanted = new Map<RefSpec, Set<number>>();
+  private readonly resolved = new Map<number, string | null>();
+  private readonly reasons = new Map<number, string>();
 
   constructor(private readonly owner: ReferenceResolver) {}
 
-  /** Records the uuid of a row of this transaction (before or after image), so references to it need no query. */
-  noteRow(table: string, key: string, row: RowImage): void {
-    const id = row[key];
+  /** Records the uuid of a row of this transaction (before or after image; `spec` = its table and primary key), so
+   * references to it need no query. */
+  noteRow(spec: RefSpec, row: RowImage): void {
+    const id = row[spec.key];
     const uuid = row.uuid;
-    if (typeof id === 'number' && typeof uuid === 'string') this.local.set(`${table}.uuid:${id}`, uuid);
+    if (typeof id === 'number' && typeof uuid === 'string') this.local.set(cacheKey(spec, id), uuid);
   }
 
   /** Records a value known from this transaction (e.g. that a person is a patient). */
@@ -126,42 +168,37 @@ export class RefBatch {
       this.owner.stats.cached++;
       return;
     }
-    const group = `${spec.table}\0${spec.key}\0${spec.value}`;
-    let entry = this.wanted.get(group);
-    if (!entry) this.wanted.set(group, (entry = { spec, ids: new Set() }));
-    entry.ids.add(id);
+    let ids = this.wanted.get(spec);
+    if (!ids) this.wanted.set(spec, (ids = new Set()));
+    ids.add(id);
   }
 
   /** Queries everything still wanted, one batched query per (table, column). */
   async resolve(): Promise<void> {
     const { lookup, cache, stats } = this.owner;
-    for (const { spec, ids } of this.wanted.values()) {
-      if (!lookup) {
+    if (this.wanted.size > 0) {
+      const groups = [...this.wanted];
+      this.wanted.clear();
+      // One query per table, all tables at once; concurrent transactions share them (ReferenceResolver.fetch).
+      const results = lookup ? await Promise.all(groups.map(([spec, ids]) => this.owner.fetch(spec, ids))) : null;
+      for (let g = 0; g < groups.length; g++) {
+        const [spec, ids] = groups[g];
+        const found = results?.[g];
         for (const id of ids) {
           const k = cacheKey(spec, id);
-          this.resolved.set(k, null);
-          this.reasons.set(k, NO_LOOKUP);
-          stats.missing++;
-        }
-        continue;
-      }
-      stats.queries++;
-      const found = await lookup.lookup(spec.table, spec.key, spec.value, [...ids]);
-      for (const id of ids) {
-        const k = cacheKey(spec, id);
-        const value = found.get(id);
-        if (value === undefined) {
-          this.resolved.set(k, null);
-          this.reasons.set(k, NOT_FOUND);
-          stats.missing++;
-        } else {
-          this.resolved.set(k, value);
-          cache.set(k, value);
-          stats.queried++;
+          const value = found?.get(id);
+          if (value === undefined) {
+            this.resolved.set(k, null);
+            this.reasons.set(k, found ? NOT_FOUND : NO_LOOKUP);
+            stats.missing++;
+          } else {
+            this.resolved.set(k, value);
+            cache.set(k, value);
+            stats.queried++;
+          }
         }
       }
     }
-    this.wanted.clear();
     // Values learnt from this transaction's rows are right for later transactions too.
     for (const [k, v] of this.local) cache.set(k, v);
   }

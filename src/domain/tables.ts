@@ -37,15 +37,34 @@ export interface TableRole {
   /** Which part of the aggregate the rows are: `root` or a child collection / subrow name. */
   part: string;
   fields: FieldSpec;
+  /** The aggregate's root table (`person` for patients, the table itself for metadata). */
+  root: string;
+  /** A small number per root table: units are keyed `unitIdx * 2^32 + id`. */
+  unitIdx: number;
 }
 
-const r = (agg: AggregateKind, key: string, pk: string, part: string, fields: FieldSpec): TableRole => ({
-  agg,
-  key,
-  pk,
-  part,
-  fields,
-});
+const ROOT_TABLES: Record<string, string> = {
+  patient: 'person',
+  visit: 'visit',
+  encounter: 'encounter',
+  obs: 'obs',
+  order: 'orders',
+  allergy: 'allergy',
+  condition: 'conditions',
+  diagnosis: 'encounter_diagnosis',
+  program: 'patient_program',
+};
+const unitIndex = new Map<string, number>();
+const unitIdxOf = (root: string): number => {
+  let i = unitIndex.get(root);
+  if (i === undefined) unitIndex.set(root, (i = unitIndex.size + 1));
+  return i;
+};
+
+const r = (agg: AggregateKind, key: string, pk: string, part: string, fields: FieldSpec, table?: string): TableRole => {
+  const root = agg === 'metadata' ? table! : ROOT_TABLES[agg];
+  return { agg, key, pk, part, fields, root, unitIdx: unitIdxOf(root) };
+};
 
 /** Aggregate tables of OpenMRS core. */
 export const TABLE_ROLES: Record<string, TableRole> = {
@@ -73,7 +92,7 @@ export const TABLE_ROLES: Record<string, TableRole> = {
 };
 
 for (const [table, m] of Object.entries(METADATA_TABLES)) {
-  TABLE_ROLES[table] = r('metadata', m.key, m.key, 'root', { ...MetadataCommonFields, ...m.properties });
+  TABLE_ROLES[table] = r('metadata', m.key, m.key, 'root', { ...MetadataCommonFields, ...m.properties }, table);
 }
 
 /** Tables that never produce anything (CONTRACT section 5): settings churn, scheduler, Liquibase. */

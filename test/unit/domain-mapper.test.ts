@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RowChange } from '../../src/capture/types.js';
-import { decodeCursor } from '../../src/capture/cursor.js';
+import { cursorFor, decodeCursor } from '../../src/capture/cursor.js';
 import {
   CountingMetrics,
   EventMapper,
@@ -58,6 +58,7 @@ describe('mapper on OpenMRS-shaped transactions', () => {
     ]);
     expect(events[0].time).toBe(new Date(tx.commitTime * 1000).toISOString().replace('.000', ''));
     expect(decodeCursor(events[2].cursor)).toMatchObject({ start: tx.start, txseq: 3, txid: '0-1-4707' });
+    expect(events.map((e) => e.cursor)).toEqual([1, 2, 3].map((i) => cursorFor(tx, i)));
     // References are uuids: the encounter's patient, visit, and the provider row folded in.
     const enc = events[0];
     expect(enc).toMatchObject({
