@@ -48,7 +48,8 @@ export async function checkRequirements(
 
   const [varRows] = await conn.query<any[]>(
     "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('log_bin', 'binlog_format', 'binlog_row_image', " +
-      "'binlog_row_metadata', 'server_id', 'gtid_mode', 'enforce_gtid_consistency')",
+      "'binlog_row_metadata', 'server_id', 'gtid_mode', 'enforce_gtid_consistency', 'binlog_checksum', " +
+      "'binlog_transaction_compression')",
   );
   const vars = new Map<string, string>(varRows.map((r) => [String(r.Variable_name), String(r.Value)]));
   const get = (name: string) => vars.get(name)?.toUpperCase();
@@ -100,6 +101,19 @@ export async function checkRequirements(
         "SET GLOBAL enforce_gtid_consistency = ON; then SET GLOBAL gtid_mode = OFF_PERMISSIVE; SET GLOBAL gtid_mode = ON_PERMISSIVE; SET GLOBAL gtid_mode = ON; " +
         'and `gtid_mode=ON`, `enforce_gtid_consistency=ON` under [mysqld] in my.cnf',
     });
+  }
+
+  if (!mariadb && get('binlog_transaction_compression') === 'ON') {
+    problems.push({
+      problem: 'binlog_transaction_compression is ON: the bridge does not read compressed transaction payloads (MySQL 8.0.20+)',
+      fix: 'SET GLOBAL binlog_transaction_compression = OFF; and `binlog_transaction_compression=OFF` under [mysqld] in my.cnf',
+    });
+  }
+  if (vars.has('binlog_checksum') && get('binlog_checksum') !== 'CRC32') {
+    notes.push(
+      `binlog_checksum is ${vars.get('binlog_checksum')}: events carry no CRC32, so corruption in transit cannot be ` +
+        "detected; SET GLOBAL binlog_checksum = 'CRC32' is recommended",
+    );
   }
 
   problems.push(...(await checkGrants(conn, server, options.schema)));

@@ -186,6 +186,28 @@ describe('requirement check, MySQL side', () => {
     expect(report.columnNames).toBe('binlog');
   });
 
+  it('MySQL 8 with compressed transaction payloads is refused; a binlog without checksums gets a note', async () => {
+    const report = await checkRequirements(
+      mysqlServer(
+        '8.0.36',
+        {
+          log_bin: 'ON',
+          binlog_format: 'ROW',
+          binlog_row_image: 'FULL',
+          binlog_row_metadata: 'FULL',
+          server_id: '3',
+          gtid_mode: 'ON',
+          binlog_transaction_compression: 'ON',
+          binlog_checksum: 'NONE',
+        },
+        ['GRANT ALL PRIVILEGES ON *.* TO `bridge`@`%`'],
+      ),
+      { schema: 'openmrs' },
+    );
+    expect(report.problems.map((p) => p.fix)).toEqual([expect.stringContaining('SET GLOBAL binlog_transaction_compression = OFF')]);
+    expect(report.notes.join(' ')).toMatch(/binlog_checksum is NONE/);
+  });
+
   it('MySQL 5.7 has no binlog_row_metadata: names come from information_schema, and the report says so', async () => {
     const report = await checkRequirements(
       mysqlServer(
