@@ -22,6 +22,7 @@ let snaps: Snapshot[];
 let rowsEvents: RowsEvent[];
 let tableMaps: TableMapEvent[];
 let typeCodes: number[];
+let formatEvents: Array<Extract<BinlogEvent, { kind: 'format' }>>;
 let minimalColumns: ResolvedColumn[];
 let partialBefore: Record<string, unknown>;
 let partialAfter: Record<string, unknown>;
@@ -92,8 +93,18 @@ beforeAll(async () => {
   });
   await db.query(`SET GLOBAL binlog_row_metadata = 'FULL'`);
 
+  // A binlog file without checksums (binlog_checksum changed at runtime rotates to a file whose FDE says so).
+  await db.query(`SET GLOBAL binlog_checksum = 'NONE'`);
+  await withConn(async (c) => {
+    await c.query(`USE ${MATRIX_SCHEMA}`);
+    await c.query(`CREATE TABLE nocrc (id INT PRIMARY KEY, v VARCHAR(20))`);
+    await c.query(`INSERT INTO nocrc VALUES (1, 'no checksum'), (2, 'ünïcödé')`);
+  });
+  await db.query(`SET GLOBAL binlog_checksum = 'CRC32'`);
+
   const events = await decodeAll();
   typeCodes = events.map((e) => e.header.typeCode);
+  formatEvents = events.filter((e): e is Extract<BinlogEvent, { kind: 'format' }> => e.kind === 'format');
   rowsEvents = events.filter((e): e is RowsEvent => e.kind === 'rows' && e.table.schema === MATRIX_SCHEMA);
   tableMaps = events.filter((e): e is TableMapEvent => e.kind === 'table_map' && e.table.schema === MATRIX_SCHEMA);
 });
@@ -211,6 +222,17 @@ describe('decoder type matrix (MariaDB binlog files)', () => {
     expect(inserted.map((r) => ({ ...r, n: String(r.n) }))[0]).toEqual(selected[0]);
     expect(inserted[2]).toEqual({ id: 3, txt: null, n: 42 });
     expect(updated.after).toEqual({ ...compressedRows[1], n: 0 });
+  });
+
+  it('follows the checksum setting of each file (one written with binlog_checksum=NONE)', () => {
+    const formats = formatEvents.map((f) => f.checksumAlg);
+    expect(formats).toContain(0);
+    expect(formats).toContain(1);
+    const rows = rowsEvents.find((e) => e.table.table === 'nocrc')!.rows.map((r) => r.after);
+    expect(rows).toEqual([
+      { id: 1, v: 'no checksum' },
+      { id: 2, v: 'ünïcödé' },
+    ]);
   });
 
   it('names columns through the resolver when the TABLE_MAP has none, and by position without one', async () => {
