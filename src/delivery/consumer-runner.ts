@@ -35,7 +35,7 @@ export interface ConsumerRunnerOptions {
   feed: PositionFeed;
   /** The stored position, or the resolved `BRIDGE_START` for a consumer without one. */
   start: ConfirmedPosition;
-  /** Events sent and not yet confirmed before the runner stops pulling. Default 5,000. */
+  /** Events sent and not yet confirmed before the runner stops pulling. Default 2,000 (the publishers keep 1,000 on the wire). */
   maxInflightEvents?: number;
   /** Delay before following again after a failure: from `minMs`, doubling, up to `maxMs`. */
   retry?: { minMs?: number; maxMs?: number };
@@ -223,7 +223,7 @@ export class ConsumerRunner {
 
   /** Waits while the window is full; false when the runner must stop following (failure or stop). */
   private async waitWindow(): Promise<boolean> {
-    const max = this.options.maxInflightEvents ?? 5000;
+    const max = this.options.maxInflightEvents ?? 2000;
     while (true) {
       if (this.failure || this.stopping.signal.aborted) return false;
       if (this.inflightEvents < max) return true;

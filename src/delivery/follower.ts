@@ -80,7 +80,7 @@ export class Followers implements EventStreamSource {
     trimTxseq: number | null,
   ): AsyncGenerator<TransactionEvents> {
     const { hub, source, serverIds, onMode } = this.options;
-    const maxBuffered = this.options.maxBufferedEvents ?? 10_000;
+    const maxBuffered = this.options.maxBufferedEvents ?? 5000;
     await hub.ready();
     let position = from;
     // A cursor points into a transaction: read it again (it ends after `from`) and keep only the later events.
