@@ -23,6 +23,7 @@ let rowsEvents: RowsEvent[];
 let tableMaps: TableMapEvent[];
 let typeCodes: number[];
 let formatEvents: Array<Extract<BinlogEvent, { kind: 'format' }>>;
+let allEvents: BinlogEvent[];
 let minimalColumns: ResolvedColumn[];
 let partialBefore: Record<string, unknown>;
 let partialAfter: Record<string, unknown>;
@@ -103,6 +104,7 @@ beforeAll(async () => {
   await db.query(`SET GLOBAL binlog_checksum = 'CRC32'`);
 
   const events = await decodeAll();
+  allEvents = events;
   typeCodes = events.map((e) => e.header.typeCode);
   formatEvents = events.filter((e): e is Extract<BinlogEvent, { kind: 'format' }> => e.kind === 'format');
   rowsEvents = events.filter((e): e is RowsEvent => e.kind === 'rows' && e.table.schema === MATRIX_SCHEMA);
@@ -222,6 +224,30 @@ describe('decoder type matrix (MariaDB binlog files)', () => {
     expect(inserted.map((r) => ({ ...r, n: String(r.n) }))[0]).toEqual(selected[0]);
     expect(inserted[2]).toEqual({ id: 3, txt: null, n: 42 });
     expect(updated.after).toEqual({ ...compressedRows[1], n: 0 });
+  });
+
+  it('decodes MariaDB GTID (162) with its flags, XID and GTID_LIST (163) at each new file', () => {
+    let last: string | undefined;
+    let lists = 0;
+    let expectedSeq = 1;
+    for (let i = 0; i < allEvents.length; i++) {
+      const e = allEvents[i];
+      if (e.kind === 'gtid') {
+        expect(e.flavor).toBe('mariadb');
+        expect(e.gtid).toBe(`0-1-${expectedSeq++}`);
+        const next = allEvents[i + 1];
+        // A standalone group (DDL, no BEGIN) is its statement; a transactional one starts with rows or BEGIN.
+        if (e.standalone) expect(next.kind === 'query' && next.query !== 'BEGIN').toBe(true);
+        expect(((e.flags ?? 0) & 1) === 1).toBe(e.standalone);
+        last = e.gtid;
+      } else if (e.kind === 'gtid_list') {
+        // Each file opens with the binlog state: the last GTID written before it.
+        expect(e.gtids).toEqual(last ? [last] : []);
+        lists++;
+      }
+    }
+    expect(lists).toBeGreaterThanOrEqual(3);
+    expect(allEvents.filter((e) => e.kind === 'xid').length).toBeGreaterThan(10);
   });
 
   it('follows the checksum setting of each file (one written with binlog_checksum=NONE)', () => {
