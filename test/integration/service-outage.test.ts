@@ -111,7 +111,7 @@ describe('a channel down while the other delivers', () => {
     const baseline: number[] = [];
     const during: number[] = [];
     let outageStart = 0;
-    let outageEnd = 0;
+    let outageEnd: number;
     try {
       // Phase 1, both up: the heap under this load, sampled.
       for (let i = 0; i < 16; i++) {
