@@ -203,5 +203,6 @@ async function holdBench(): Promise<void> {
   }
 }
 
-await deliveryBenches();
-await holdBench();
+// BENCH_HOOKS_ONLY=delivery or =hold runs one part.
+if (process.env.BENCH_HOOKS_ONLY !== 'hold') await deliveryBenches();
+if (process.env.BENCH_HOOKS_ONLY !== 'delivery') await holdBench();

@@ -159,6 +159,8 @@ export class BinlogConnection {
 
       const core = (sql as any).connection;
       const socket: Socket = core.stream;
+      // Semi-sync ACKs are tiny writes the source waits for: never let Nagle hold one back behind the previous one.
+      if (semiSync) socket.setNoDelay(true);
       const heartbeatDead = heartbeatMs > 0 ? heartbeatMs * 3 : 60_000;
       conn = new BinlogConnection(
         sql,
@@ -177,7 +179,7 @@ export class BinlogConnection {
         const reply = await conn.command(
           buildRegisterSlave({ serverId: dump.serverId, host: dump.reportHost ?? 'openmrs-event-bridge' }),
         );
-        if (reply[0] === 0xff) throw parseErrPacket(reply);
+        if (reply[0] === 0xff) throw serverError(parseErrPacket(reply));
       }
       conn.streaming = true;
       if (info.flavor === 'mysql' && byGtid) {
@@ -302,10 +304,9 @@ export class BinlogConnection {
     }
     const first = buf[begin];
     if (first === 0xff) {
-      const err = parseErrPacket(buf.subarray(begin, end));
       // 1236 (ER_MASTER_FATAL_ERROR_READING_BINLOG): position not found, purged, or a corrupt binlog: retrying gives
-      // the same answer. Anything else (killed, shutting down) is a connection failure worth a reconnect.
-      this.fail(err.code === 1236 ? new ServerError(err.code, err.sqlState, err.serverMessage, true) : err);
+      // the same answer, as for missing privileges. Killed or shutting down is worth a reconnect.
+      this.fail(serverError(parseErrPacket(buf.subarray(begin, end))));
       return;
     }
     if (first === 0xfe && end - begin < 9) {
@@ -402,4 +403,9 @@ function classifyConnectError(err: unknown): unknown {
     return new BinlogConnectionError(`cannot reach the source: ${e.message ?? String(err)}`, { cause: err });
   }
   return err;
+}
+
+/** An ERR from the server, fatal unless it is one of the transient ones (killed, shutdown, too many connections). */
+function serverError(e: ServerError): ServerError {
+  return new ServerError(e.code, e.sqlState, e.serverMessage, !RETRYABLE_ERRNOS.has(e.code));
 }
