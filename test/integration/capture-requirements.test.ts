@@ -63,6 +63,23 @@ describe('source requirement check', () => {
     expect(weak.map((p) => p.fix)).toEqual(
       expect.arrayContaining(["GRANT REPLICATION SLAVE ON *.* TO 'weak'@'%';", "GRANT BINLOG MONITOR ON *.* TO 'weak'@'%';"]),
     );
+    // Without the check, the server's own refusal stops the reader at once instead of being retried forever.
+    const unchecked = new BinlogReader({
+      source: { url: urlFor('weak', 'weak') },
+      serverId: 503,
+      from: { binlog: { file: 'mysql-bin.000001', pos: 4 } },
+      checkRequirements: false,
+      checkServerId: false,
+    });
+    const started = Date.now();
+    const refusal = await (async () => {
+      for await (const _tx of unchecked) break;
+    })().then(
+      () => null,
+      (e) => e,
+    );
+    expect(refusal?.message).toMatch(/^server error (1045|1227) /);
+    expect(Date.now() - started).toBeLessThan(5_000);
     const noselect = await problemsOf(urlFor('noselect', 'noselect'));
     const selectProblem = noselect.find((p) => /lacks SELECT/.test(p.problem));
     expect(selectProblem?.fix).toBe("GRANT SELECT ON `openmrs`.* TO 'noselect'@'%';");
