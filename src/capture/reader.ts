@@ -326,6 +326,7 @@ export class BinlogReader implements AsyncIterable<Transaction> {
               continue;
             }
             if (ev.kind === 'table_map') tables.set(ev.table.tableId, ev.table);
+            else if (ev.kind === 'gtid') tables.clear(); // TABLE_MAPs come again in every transaction
             if (ev.kind === 'heartbeat') {
               this.stats.heartbeats++;
               this.o.onHeartbeat?.();
