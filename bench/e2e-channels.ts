@@ -1,0 +1,362 @@
+/**
+ * Part (a) of `npm run bench:e2e` (alone: `BENCH_E2E_PART=a npm run bench:e2e`): throughput of each channel alone, the bridge
+ * process catching up on a binlog written beforehand, next to the ceiling of a bare client on the same broker with
+ * the same message size, measured in the same run.
+ *
+ * Workload: BENCH_E2E_EVENTS row inserts (default 30,000) into a table of the source schema, 10 rows per transaction,
+ * written before the bridge starts; each row is one RowChanged event of about 1.1 KB. Every phase runs the real
+ * `openmrs-event-bridge` process (capture, domain mapping, delivery, the channel) with only that channel on:
+ *
+ * - AMQP: BRIDGE_START at the workload's start, a consumer bound to `#`; ceiling: a bare amqplib publisher on a
+ *   confirm channel, persistent messages, 1,000 in flight, the same body, to an exchange with the same kind of
+ *   consumer queue.
+ * - MQTT: same with a Mosquitto started here (lossless config) and a QoS 1 subscriber on `openmrs/#`; ceiling: a bare
+ *   mqtt.js QoS 1 publisher keeping 1,000 in flight, same payload, same subscriber.
+ * - WebSocket: one client opens `/v1/stream?types=RowChanged&after=<cursor before the workload>`, so the bridge
+ *   replays the binlog to it; ceiling: a plain `ws` server sending the same message to one client.
+ *
+ * Rate = (events - 1) / (time of the last - time of the first event at the consumer): start-up is not in it.
+ */
+import { performance } from 'node:perf_hooks';
+import { once } from 'node:events';
+import amqp from 'amqplib';
+import mqtt from 'mqtt';
+import WebSocket, { WebSocketServer } from 'ws';
+import { startMariaDb, type MariaDbServer } from '../test/support/mariadb.js';
+import { startMosquitto } from '../test/support/mosquitto.js';
+import { spawnBridge } from '../test/support/bridge-process.js';
+import { RABBITMQ_URL, uniqueName } from '../test/support/rabbitmq.js';
+import { makeTransactions } from '../test/support/events.js';
+import { drive } from '../test/support/drive.js';
+import { MemoryBinlog } from '../test/support/memory-binlog.js';
+import { AmqpPublisher } from '../src/channels/amqp/publisher.js';
+import { MqttPublisher } from '../src/channels/mqtt/publisher.js';
+import { streamPlugin } from '../src/channels/websocket/stream-plugin.js';
+import type { ChannelPublisher } from '../src/delivery/types.js';
+import type { TransactionEvents } from '../src/domain/types.js';
+import Fastify from 'fastify';
+
+const EVENTS = Number(process.env.BENCH_E2E_EVENTS ?? 20_000);
+const ROWS_PER_TX = 10;
+const PAYLOAD = 'x'.repeat(700);
+const WINDOW = 1000;
+
+/** Arrival times of messages at a consumer. */
+class Meter {
+  count = 0;
+  first = 0;
+  last = 0;
+  private waiters: Array<() => void> = [];
+  constructor(private readonly target: number) {}
+  hit(): void {
+    const now = performance.now();
+    if (this.count++ === 0) this.first = now;
+    this.last = now;
+    if (this.count >= this.target) for (const w of this.waiters.splice(0)) w();
+  }
+  /** Resolves when the target is reached; rejects when nothing arrives for `idleMs`. */
+  async done(idleMs = 60_000): Promise<number> {
+    const start = performance.now();
+    while (this.count < this.target) {
+      await Promise.race([new Promise<void>((r) => this.waiters.push(r)), new Promise((r) => setTimeout(r, 1000))]);
+      const lastSign = this.count ? this.last : start;
+      if (performance.now() - lastSign > idleMs) throw new Error(`stalled at ${this.count}/${this.target}`);
+    }
+    return this.rate();
+  }
+  rate(): number {
+    return this.count > 1 ? ((this.count - 1) * 1000) / (this.last - this.first) : 0;
+  }
+}
+
+async function writeWorkload(db: MariaDbServer): Promise<void> {
+  const conn = await db.connect('openmrs');
+  // A marker transaction before the workload: its cursor lets the WebSocket phase replay exactly the workload.
+  await conn.query('INSERT INTO bench_row (payload) VALUES (?)', ['marker']);
+  const rows = Array.from({ length: ROWS_PER_TX }, () => '(?)').join(',');
+  const params = Array.from({ length: ROWS_PER_TX }, () => PAYLOAD);
+  for (let i = 0; i < EVENTS / ROWS_PER_TX; i++) await conn.query(`INSERT INTO bench_row (payload) VALUES ${rows}`, params);
+  await conn.end();
+}
+
+function bridgeEnv(db: MariaDbServer, start: string, phase: string, extra: Record<string, string>) {
+  return {
+    BRIDGE_SOURCE_URL: db.url('openmrs'),
+    BRIDGE_STATE_URL: db.url(`bridge_state_${phase}`),
+    BRIDGE_SITE: 'bench',
+    BRIDGE_SOURCE_TIMEZONE: 'UTC',
+    BRIDGE_START: start,
+    BRIDGE_LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+// ------------------------------------------------------------------------------------------------------------ AMQP
+
+async function amqpConsumer(exchange: string, meter: Meter, onBody?: (body: Buffer) => void) {
+  const connection = await amqp.connect(RABBITMQ_URL);
+  const channel = await connection.createChannel();
+  await channel.assertExchange(exchange, 'topic', { durable: true });
+  const { queue } = await channel.assertQueue(uniqueName('bench-q'), { exclusive: true });
+  await channel.bindQueue(queue, exchange, '#');
+  await channel.prefetch(2000);
+  await channel.consume(queue, (msg) => {
+    if (!msg) return;
+    onBody?.(msg.content);
+    channel.ack(msg);
+    meter.hit();
+  });
+  return async () => {
+    await channel.deleteExchange(exchange).catch(() => undefined);
+    await connection.close();
+  };
+}
+
+async function bareAmqp(body: Buffer, count: number): Promise<number> {
+  const exchange = uniqueName('bench-bare');
+  const meter = new Meter(count);
+  const stop = await amqpConsumer(exchange, meter);
+  const connection = await amqp.connect(RABBITMQ_URL, { noDelay: true });
+  const channel = await connection.createConfirmChannel();
+  await channel.assertExchange(exchange, 'topic', { durable: true });
+  let sent = 0;
+  let confirmed = 0;
+  await new Promise<void>((resolve, reject) => {
+    const pump = () => {
+      while (sent < count && sent - confirmed < WINDOW) {
+        sent++;
+        channel.publish(exchange, 'bench.row.inserted', body, { persistent: true, contentType: 'application/cloudevents+json' }, (err) => {
+          if (err) return reject(err);
+          if (++confirmed === count) resolve();
+          else pump();
+        });
+      }
+    };
+    pump();
+  });
+  await meter.done();
+  await connection.close();
+  await stop();
+  return meter.rate();
+}
+
+async function bridgeAmqp(db: MariaDbServer, start: string): Promise<{ rate: number; body: Buffer; marker: string }> {
+  const exchange = uniqueName('bench-bridge');
+  const meter = new Meter(EVENTS + 1);
+  let body: Buffer | null = null;
+  let marker = '';
+  const stop = await amqpConsumer(exchange, meter, (b) => {
+    if (!marker) marker = JSON.parse(b.toString()).cursor;
+    else body ??= b;
+  });
+  const bridge = await spawnBridge(bridgeEnv(db, start, 'amqp', { BRIDGE_AMQP_URL: RABBITMQ_URL, BRIDGE_AMQP_EXCHANGE: exchange }));
+  try {
+    await meter.done();
+  } finally {
+    await bridge.stop('SIGTERM');
+    await stop();
+  }
+  return { rate: meter.rate(), body: body!, marker };
+}
+
+// ------------------------------------------------------------------------------------------------------------ MQTT
+
+async function mqttSubscriber(url: string, meter: Meter) {
+  const client = await mqtt.connectAsync(url, { clientId: uniqueName('bench-sub'), clean: true, protocolVersion: 5 });
+  client.on('message', () => meter.hit());
+  await client.subscribeAsync('openmrs/#', { qos: 1 });
+  return () => client.endAsync();
+}
+
+async function bareMqtt(url: string, payload: Buffer, count: number): Promise<number> {
+  const meter = new Meter(count);
+  const stop = await mqttSubscriber(url, meter);
+  const client = await mqtt.connectAsync(url, { clientId: uniqueName('bench-pub'), protocolVersion: 5 });
+  (client.stream as unknown as { setNoDelay?(v: boolean): void }).setNoDelay?.(true);
+  let sent = 0;
+  let acked = 0;
+  await new Promise<void>((resolve, reject) => {
+    const pump = () => {
+      while (sent < count && sent - acked < WINDOW) {
+        sent++;
+        client.publish('openmrs/bench/row/inserted', payload, { qos: 1, properties: { contentType: 'application/cloudevents+json' } }, (err) => {
+          if (err) return reject(err);
+          if (++acked === count) resolve();
+          else pump();
+        });
+      }
+    };
+    pump();
+  });
+  await meter.done();
+  await client.endAsync();
+  await stop();
+  return meter.rate();
+}
+
+async function bridgeMqtt(db: MariaDbServer, start: string, url: string): Promise<number> {
+  const meter = new Meter(EVENTS + 1);
+  const stop = await mqttSubscriber(url, meter);
+  const bridge = await spawnBridge(bridgeEnv(db, start, 'mqtt', { BRIDGE_MQTT_URL: url }));
+  try {
+    await meter.done();
+  } finally {
+    await bridge.stop('SIGTERM');
+    await stop();
+  }
+  return meter.rate();
+}
+
+// ------------------------------------------------------------------------------------------------------- WebSocket
+
+async function bareWebSocket(message: string, count: number): Promise<number> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  server.on('connection', async (socket) => {
+    for (let i = 0; i < count; i++) {
+      // The same backpressure the bridge applies: wait while more than 4 MiB is queued.
+      while (socket.bufferedAmount > 4 * 1024 * 1024) await new Promise((r) => setTimeout(r, 1));
+      socket.send(message);
+    }
+  });
+  const meter = new Meter(count);
+  const client = new WebSocket(`ws://127.0.0.1:${port}`);
+  client.on('message', () => meter.hit());
+  const rate = await meter.done();
+  client.close();
+  server.close();
+  return rate;
+}
+
+async function bridgeWebSocket(db: MariaDbServer, marker: string): Promise<number> {
+  const bridge = await spawnBridge(bridgeEnv(db, 'latest', 'ws', {}));
+  try {
+    await bridge.ready(60_000);
+    const meter = new Meter(EVENTS);
+    const client = new WebSocket(`ws://127.0.0.1:${bridge.port}/v1/stream?types=RowChanged&after=${encodeURIComponent(marker)}`);
+    client.on('message', () => meter.hit());
+    await meter.done();
+    client.close();
+    return meter.rate();
+  } finally {
+    await bridge.stop('SIGTERM');
+  }
+}
+
+// ------------------------------------------------------------------------------------- channel layer alone (no capture)
+
+/** Pre-built OpenMRS-shaped transactions (about 1 KB per event), as delivery hands them to a publisher. */
+function prebuilt(events: number): { txs: TransactionEvents[]; count: number } {
+  const txs: TransactionEvents[] = [];
+  let count = 0;
+  for (let seq = 1; count < events; seq++) {
+    const [tx] = makeTransactions(1, { site: 'bench', firstSeq: seq });
+    txs.push(tx!);
+    count += tx!.events.length;
+  }
+  return { txs, count };
+}
+
+/** A publisher fed by the delivery driver (positions, many calls in flight), measured at the consumer. */
+async function publisherAlone(publisher: ChannelPublisher, meter: Meter, txs: TransactionEvents[]): Promise<number> {
+  await publisher.start();
+  await drive(publisher, (i) => txs[i]!, { count: txs.length, callsInFlight: 200 });
+  await meter.done();
+  await publisher.close();
+  return meter.rate();
+}
+
+async function amqpAlone(): Promise<number> {
+  const { txs, count } = prebuilt(EVENTS);
+  const exchange = uniqueName('bench-pub');
+  const meter = new Meter(count);
+  const stop = await amqpConsumer(exchange, meter);
+  try {
+    return await publisherAlone(new AmqpPublisher({ url: RABBITMQ_URL, exchange, site: 'bench' }), meter, txs);
+  } finally {
+    await stop();
+  }
+}
+
+async function mqttAlone(url: string): Promise<number> {
+  const { txs, count } = prebuilt(EVENTS);
+  const meter = new Meter(count);
+  const stop = await mqttSubscriber(url, meter);
+  try {
+    return await publisherAlone(new MqttPublisher({ url, prefix: 'openmrs', site: 'bench', clientId: uniqueName('bench-bridge') }), meter, txs);
+  } finally {
+    await stop();
+  }
+}
+
+/** The stream plugin replaying pre-built transactions from the in-memory binlog to one client. */
+async function websocketAlone(): Promise<number> {
+  const { txs } = prebuilt(EVENTS);
+  const binlog = new MemoryBinlog();
+  binlog.commit(...txs);
+  const app = Fastify();
+  await app.register(streamPlugin, { source: binlog.followers, metrics: { published() {}, failed() {}, inflight() {} } });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const port = (app.server.address() as { port: number }).port;
+  const all = txs.flatMap((t) => t.events).filter((e) => e.type !== 'RowChanged');
+  const meter = new Meter(all.length);
+  // after = a cursor before the first transaction (fixture cursors: fx:<seq>:<txseq>).
+  const client = new WebSocket(`ws://127.0.0.1:${port}/v1/stream?after=fx:1:0`);
+  client.on('message', () => meter.hit());
+  try {
+    return await meter.done();
+  } finally {
+    client.terminate();
+    await app.close();
+  }
+}
+
+// ------------------------------------------------------------------------------------------------------------ main
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+async function main(): Promise<void> {
+  const db = await startMariaDb();
+  const broker = await startMosquitto();
+  try {
+    await db.query('CREATE DATABASE openmrs; CREATE TABLE openmrs.bench_row (id INT PRIMARY KEY AUTO_INCREMENT, payload VARCHAR(1000))');
+    const [status] = await db.query<Array<{ File: string; Position: number }>>('SHOW MASTER STATUS');
+    const start = `binlog:${status.File}:${status.Position}`;
+    const t = performance.now();
+    await writeWorkload(db);
+    console.log(`workload: ${EVENTS} events (+1 marker) in ${EVENTS / ROWS_PER_TX} transactions, written in ${fmt(performance.now() - t)} ms`);
+
+    const amqpRun = await bridgeAmqp(db, start);
+    const size = amqpRun.body.length;
+    const amqpBare = await bareAmqp(amqpRun.body, EVENTS);
+    console.log(`AMQP   bridge ${fmt(amqpRun.rate)}/s, bare ${fmt(amqpBare)}/s (${size} B)`);
+
+    const mqttRate = await bridgeMqtt(db, start, broker.url);
+    const mqttBare = await bareMqtt(broker.url, amqpRun.body, EVENTS);
+    console.log(`MQTT   bridge ${fmt(mqttRate)}/s, bare ${fmt(mqttBare)}/s`);
+
+    const wsRate = await bridgeWebSocket(db, amqpRun.marker);
+    const wsBare = await bareWebSocket(amqpRun.body.toString(), EVENTS);
+    console.log(`WS     bridge ${fmt(wsRate)}/s, bare ${fmt(wsBare)}/s`);
+
+    const amqpPub = await amqpAlone();
+    const mqttPub = await mqttAlone(broker.url);
+    const wsPub = await websocketAlone();
+    console.log(`channel layer alone (pre-built events): AMQP ${fmt(amqpPub)}/s, MQTT ${fmt(mqttPub)}/s, WS ${fmt(wsPub)}/s`);
+
+    const pct = (a: number, b: number) => `${Math.round((a / b) * 100)}%`;
+    console.log('');
+    console.log(`| channel | bridge process, catch-up (events/s) | channel layer alone, pre-built events (events/s) | bare client (messages/s) | bridge / bare | layer / bare | target |`);
+    console.log(`|---|---|---|---|---|---|---|`);
+    console.log(`| AMQP | ${fmt(amqpRun.rate)} | ${fmt(amqpPub)} | ${fmt(amqpBare)} | ${pct(amqpRun.rate, amqpBare)} | ${pct(amqpPub, amqpBare)} | >= 80% |`);
+    console.log(`| MQTT | ${fmt(mqttRate)} | ${fmt(mqttPub)} | ${fmt(mqttBare)} | ${pct(mqttRate, mqttBare)} | ${pct(mqttPub, mqttBare)} | >= 80% |`);
+    console.log(`| WebSocket (1 client) | ${fmt(wsRate)} | ${fmt(wsPub)} | ${fmt(wsBare)} | ${pct(wsRate, wsBare)} | ${pct(wsPub, wsBare)} | >= 50,000/s |`);
+    console.log(`(${EVENTS} events of ${size} bytes; load average at the end: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+  } finally {
+    await broker.stop();
+    await db.stop();
+  }
+}
+
+await main();
