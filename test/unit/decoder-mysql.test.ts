@@ -452,3 +452,61 @@ describe('MySQL binary JSON to text', () => {
     expect(() => text(JSON_OBJECT.subarray(0, 10))).toThrow(/binary JSON/);
   });
 });
+
+describe('column names from a resolver', () => {
+  /** A TABLE_MAP without the optional metadata block, as MySQL 5.7 or binlog_row_metadata=MINIMAL writes it. */
+  const bareTableMap = () =>
+    event(
+      EventType.TABLE_MAP,
+      cat(u48(99), u16(1), u8(1), Buffer.from('s\0'), u8(1), Buffer.from('t\0'), packed(2), u8(3, 3), packed(0), u8(0)),
+    );
+  const insert = () =>
+    event(EventType.WRITE_ROWS_V2, cat(u48(99), u16(1), u16(2), packed(2), u8(0x03), u8(0x00), u32(7), u32(8)));
+  const query = (sql: string) =>
+    event(EventType.QUERY, cat(u32(1), u32(0), u8(1), u16(0), u16(0), Buffer.from('s\0'), Buffer.from(sql)));
+
+  it('asks again after a statement that may be DDL (a renamed column keeps the table definition)', () => {
+    let calls = 0;
+    const decoder = new BinlogDecoder({
+      resolveColumnNames: () => (++calls === 1 ? [{ name: 'a' }, { name: 'b' }] : [{ name: 'a' }, { name: 'renamed' }]),
+    });
+    const out = [
+      mysqlFormat(),
+      query('BEGIN'),
+      bareTableMap(),
+      insert(),
+      query('COMMIT'),
+      query('BEGIN'),
+      bareTableMap(),
+      insert(),
+      query('ALTER TABLE t RENAME COLUMN b TO renamed'),
+      bareTableMap(),
+      insert(),
+    ].map((e) => decoder.decode(e));
+    const rows = out.filter((e) => e.kind === 'rows').map((e) => (e.kind === 'rows' ? e.rows[0].after : null));
+    expect(rows).toEqual([
+      { a: 7, b: 8 },
+      { a: 7, b: 8 },
+      { a: 7, renamed: 8 },
+    ]);
+    expect(calls).toBe(2);
+    const tm = out.find((e) => e.kind === 'table_map');
+    expect(tm?.kind === 'table_map' && tm.table.namesFrom).toBe('information_schema');
+  });
+
+  it('keeps a column named __proto__ as an own property, in both decoding paths', () => {
+    for (const compile of [true, false]) {
+      const decoder = new BinlogDecoder({
+        compile,
+        resolveColumnNames: () => [{ name: '__proto__' }, { name: 'a"b\\c' }],
+      });
+      const [, , rows] = [mysqlFormat(), bareTableMap(), insert()].map((e) => decoder.decode(e));
+      if (rows.kind !== 'rows') throw new Error(rows.kind);
+      const image = rows.rows[0].after!;
+      expect(Object.keys(image)).toEqual(['__proto__', 'a"b\\c']);
+      expect(Object.getPrototypeOf(image)).toBe(Object.prototype);
+      expect(image['a"b\\c']).toBe(8);
+      expect(Object.getOwnPropertyDescriptor(image, '__proto__')?.value).toBe(7);
+    }
+  });
+});

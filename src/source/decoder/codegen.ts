@@ -180,7 +180,10 @@ export function compileFullImage(plan: DecodePlan): FullImage {
   }
   lines.push(`if (p > end) h.overrun(T, '(row)');`);
   lines.push('reader.pos = p;');
-  const props = plan.names.map((name, i) => `${JSON.stringify(name)}: c${i}`);
+  // A computed key defines an own property even for `__proto__` (a plain `"__proto__": v` would set the prototype).
+  const props = plan.names.map((name, i) =>
+    name === '__proto__' ? `[${JSON.stringify(name)}]: c${i}` : `${JSON.stringify(name)}: c${i}`,
+  );
   lines.push(`return { ${props.join(', ')} };`);
   const body = lines.join('\n');
   const factory = new Function('h', 'L', 'T', `return function decodeFullImage(buf, pos, end, reader) {\n${body}\n};`);

@@ -23,6 +23,9 @@ import { compileFullImage } from './codegen.js';
 import { buildPlan, presentColumns, RowReader, type DecodePlan } from './rows.js';
 import { applyResolved, parseTableMap, readTableId, toTableMap, type ColumnResolver } from './table-map.js';
 
+/** Statements that begin or end a transaction; any other QUERY event may be DDL. */
+const TX_CONTROL = /^(BEGIN|COMMIT|ROLLBACK|XA |SAVEPOINT)/i;
+
 /** Table maps kept at most; ids are reassigned when the server reopens a table, so old ones age out. */
 const MAX_TABLES = 4096;
 
@@ -74,6 +77,14 @@ export class BinlogDecoder {
   /** Forgets every table map (call after DDL when names come from information_schema, so they are looked up again). */
   invalidateTables(): void {
     this.tables.clear();
+  }
+
+  /**
+   * After a statement that may be DDL, names that came from the resolver may be stale even for an unchanged table
+   * id and definition (a renamed column): those tables are looked up again at their next TABLE_MAP.
+   */
+  private forgetResolvedTables(): void {
+    for (const [id, plan] of this.tables) if (plan.table.namesFrom !== 'binlog') this.tables.delete(id);
   }
 
   /** The format description in force (the last FORMAT_DESCRIPTION decoded, or v4 defaults). */
@@ -140,6 +151,7 @@ export class BinlogDecoder {
       }
       case EventType.QUERY: {
         const q = parseQuery(buf, start, end, post || 13);
+        if (this.resolve && !TX_CONTROL.test(q.query)) this.forgetResolvedTables();
         return {
           kind: 'query',
           header,

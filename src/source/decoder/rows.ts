@@ -338,7 +338,7 @@ export class RowReader {
     for (let j = 0; j < m; j++) {
       const i = present[j];
       if (buf[nullAt + (j >> 3)] & (1 << (j & 7))) {
-        row[names[i]] = null;
+        setColumn(row, names[i], null);
         continue;
       }
       let v: number | string | Buffer | null = null;
@@ -481,11 +481,18 @@ export class RowReader {
           `${plan.table.schema}.${plan.table.table}.${names[i]}: value runs past the end of the rows event`,
         );
       }
-      row[names[i]] = v;
+      setColumn(row, names[i], v);
     }
     this.pos = p;
     return row;
   }
+}
+
+/** Sets a column of an image; a column named `__proto__` becomes an own property, not the object's prototype. */
+function setColumn(row: RowImage, name: string, v: number | string | Buffer | null): void {
+  if (name === '__proto__')
+    Object.defineProperty(row, name, { value: v, enumerable: true, writable: true, configurable: true });
+  else row[name] = v;
 }
 
 /** The indexes of the columns whose bit is set in a columns-present bitmap. */
