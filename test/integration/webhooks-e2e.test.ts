@@ -140,4 +140,55 @@ describe('transactional webhooks end to end', () => {
     expect(subjects).toEqual(patients);
     await until(async () => (await api('GET', `/v1/webhooks/${b.id}`)).body.status === 'active', 10_000, 'active');
   });
+
+  it('post-commit: a hook that times out delays neither a healthy hook nor AMQP; its exhausted deliveries are dead letters that the retry endpoint delivers', async () => {
+    // This bridge instance: 300 ms timeout, retry window 1.5 s (restart with other settings; positions are kept).
+    await bridge!.stop('SIGTERM');
+    env = { ...env, BRIDGE_WEBHOOK_TIMEOUT: '300ms', BRIDGE_WEBHOOK_RETRY_WINDOW: '1500ms' };
+    bridge = await spawnBridge(env);
+    await bridge.ready(60_000);
+    let slowMode = true;
+    const slow = await startReceiver(async (_req, res) => {
+      if (slowMode) await sleep(2000);
+      if (!res.destroyed) res.writeHead(200).end();
+    });
+    const healthy = await startReceiver();
+    receivers.push(slow, healthy);
+    const s = (
+      await api('POST', '/v1/webhooks', { url: slow.url, guarantee: 'post-commit', types: ['PatientCreated'] })
+    ).body;
+    await api('POST', '/v1/webhooks', { url: healthy.url, guarantee: 'post-commit', types: ['PatientCreated'] });
+    const patients: string[] = [];
+    const started = performance.now();
+    for (let i = 0; i < 3; i++) patients.push((await registerWithObs(db.conn, db.meta)).patientUuid);
+    await healthy.waitFor(3, 10_000);
+    const healthyMs = performance.now() - started;
+    await amqp.waitFor((m) => patients.every((p) => m.some((x) => x.event.subject === p)), 10_000);
+    const amqpMs = performance.now() - started;
+    // The slow hook needs > 3 x 1.5 s to exhaust its three events; the others did not wait for it (room for CI load).
+    expect(healthyMs).toBeLessThan(2500);
+    expect(amqpMs).toBeLessThan(2500);
+    expect(healthy.requests.map((q) => JSON.parse(q.body).subject)).toEqual(patients);
+    expect(healthy.requests[0].headers['content-type']).toBe('application/cloudevents+json');
+    await until(
+      async () => (await api('GET', `/v1/webhooks/${s.id}/deliveries?status=dead`)).body.deliveries.length === 3,
+      30_000,
+      'three dead letters',
+    );
+    const dead = (await api('GET', `/v1/webhooks/${s.id}/deliveries?status=dead`)).body.deliveries;
+    expect(dead[0].lastError).toMatch(/timeout/);
+    slowMode = false;
+    const before = slow.requests.length;
+    const retried = await api('POST', `/v1/webhooks/${s.id}/deliveries/${dead[0].id}/retry`);
+    expect(retried.status).toBe(200);
+    expect(retried.body).toMatchObject({ status: 'delivered', lastStatusCode: 200 });
+    expect(slow.requests.length).toBe(before + 1);
+    expect(slow.requests[before].headers['webhook-id']).toBe(dead[0].webhookId);
+    const metrics = await (
+      await fetch(`${bridge!.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).text();
+    expect(metrics).toMatch(
+      new RegExp(`openmrs_bridge_webhook_attempts_total\\{hook="${s.id}",outcome="dead"\\} [1-9]`),
+    );
+  });
 });
