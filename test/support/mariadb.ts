@@ -3,7 +3,7 @@
  * the binlog on in ROW/FULL/FULL. The machine's own MariaDB on 3306 has no binlog and is never touched.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createReadStream, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -78,12 +78,16 @@ export async function startMariaDb(options: MariaDbOptions = {}): Promise<MariaD
   const datadir = await mkdtemp(join(process.env.BRIDGE_TEST_TMP ?? tmpdir(), 'bridge-mariadb-'));
   const dataPath = join(datadir, 'data');
   const socket = join(datadir, 'mysqld.sock');
+  // A private tmpdir: bootstraps running in parallel collided on temporary tables in the shared /tmp.
+  const serverTmp = join(datadir, 'tmp');
+  await mkdir(serverTmp);
   await execFileAsync('mariadb-install-db', [
     '--no-defaults',
     `--datadir=${dataPath}`,
     '--auth-root-authentication-method=normal',
     '--skip-test-db',
     '--user=root',
+    `--tmpdir=${serverTmp}`,
   ]);
   const port = await freePort();
   const args = [
@@ -92,6 +96,7 @@ export async function startMariaDb(options: MariaDbOptions = {}): Promise<MariaD
     `--port=${port}`,
     '--bind-address=127.0.0.1',
     `--socket=${socket}`,
+    `--tmpdir=${serverTmp}`,
     `--pid-file=${join(datadir, 'mysqld.pid')}`,
     `--log-error=${join(datadir, 'error.log')}`,
     '--user=root',
