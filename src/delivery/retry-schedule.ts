@@ -1,5 +1,6 @@
 /**
- * When to try a failed webhook delivery again (BRIDGE_WEBHOOK_RETRY_SCHEDULE, BRIDGE_WEBHOOK_RETRY_WINDOW).
+ * When to try a failed webhook delivery again (BRIDGE_WEBHOOK_RETRY_SCHEDULE, BRIDGE_WEBHOOK_RETRY_WINDOW, parsed by
+ * `config`).
  */
 
 /** Parsed retry policy. */
@@ -18,22 +19,6 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   windowMs: 24 * 3_600_000,
   jitter: 0.1,
 };
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `250ms`, `1s`, `2m`, `1h`, `1d` (or a bare number of seconds) to ms; throws on anything else. */
-export function parseDuration(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
-  if (!m) throw new Error(`"${text}" is not a duration (use e.g. 500ms, 15s, 2m, 1h, 1d)`);
-  return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 's']);
-}
-
-/** `1s,5s,30s` to ms delays; throws on an empty list or a bad item. */
-export function parseSchedule(text: string): number[] {
-  const items = text.split(',').map((s) => s.trim());
-  if (items.length === 0 || items.some((s) => s === '')) throw new Error(`"${text}" is not a comma list of durations`);
-  return items.map(parseDuration);
-}
 
 /**
  * The delay before attempt `failures + 1`, given that `failures` attempts failed so far (1 = the first retry).
