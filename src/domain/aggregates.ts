@@ -130,10 +130,13 @@ const ACTION: Record<string, string> = {
   Discontinued: 'CREATED',
 };
 
+const actions = new Map<string, string>();
+
 /** The Event-module action of a type name (CONTRACT section 5). */
 export function actionOf(type: string): string {
-  const verb = /[A-Z][a-z]+$/.exec(type)![0];
-  return ACTION[verb] ?? 'UPDATED';
+  let a = actions.get(type);
+  if (a === undefined) actions.set(type, (a = ACTION[/[A-Z][a-z]+$/.exec(type)![0]] ?? 'UPDATED'));
+  return a;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

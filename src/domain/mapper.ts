@@ -57,11 +57,6 @@ export interface MapperOptions {
   cursor?: (tx: Transaction, txseq: number) => string;
 }
 
-interface Placed {
-  index: number;
-  draft: Draft;
-}
-
 /** Maps committed transactions to OpenMRS domain events. One instance per pipeline (it owns the reference cache). */
 export class EventMapper {
   readonly site: string;
@@ -172,9 +167,10 @@ export class EventMapper {
   /** The event drafts of a transaction's row changes, in order (no envelope numbering). */
   async mapRows(rows: readonly RowChange[]): Promise<Draft[]> {
     const refs = this.resolver.batch();
+    // Units in the order of their first row; raw rows (no aggregate) are units of their own, so that drafts come out
+    // in row order without sorting unless folding moved a unit earlier.
     const units: Unit[] = [];
     const byKey = new Map<number, Unit>();
-    const placed: Placed[] = [];
 
     // 1. group
     for (let i = 0; i < rows.length; i++) {
@@ -185,13 +181,12 @@ export class EventMapper {
         this.metrics.row(table, change.op, 'noise');
         continue;
       }
-      const role = TABLE_ROLES[table];
       const img = change.after ?? change.before;
       if (!img) continue;
+      const role = TABLE_ROLES[table];
       if (!role) {
         noteGeneric(refs, table, change);
-        placed.push({ index: i, draft: this.rowChanged(change) });
-        this.metrics.row(table, change.op, 'row');
+        units.push(rawUnit(table, i, null));
         continue;
       }
       const self = selfRef(table, role.pk);
@@ -199,15 +194,13 @@ export class EventMapper {
       if (change.after) refs.noteRow(self, change.after);
       const id = img[role.key];
       if (typeof id !== 'number') {
-        placed.push({ index: i, draft: this.rowChanged(change, `${table}.${role.key} is not an integer id`) });
-        this.metrics.row(table, change.op, 'row');
-        this.metrics.mappingError(table, 'no key');
+        units.push(rawUnit(table, i, `${table}.${role.key} is not an integer id`));
         continue;
       }
       const key = role.unitIdx * TWO_32 + id;
       let unit = byKey.get(key);
       if (!unit) {
-        unit = { agg: role.agg, table: role.root, id, first: i, nets: [], raw: [], rawIndex: [] };
+        unit = { agg: role.agg, table: role.root, id, first: i, nets: [], rawIndex: [] };
         byKey.set(key, unit);
         units.push(unit);
       }
@@ -216,6 +209,7 @@ export class EventMapper {
     }
 
     // 2. fold versioned writes into the new row's unit
+    let moved = false;
     for (const unit of units) {
       if (unit.agg !== 'obs' && unit.agg !== 'condition' && unit.agg !== 'order') continue;
       const root = rootNet(unit);
@@ -235,12 +229,15 @@ export class EventMapper {
       if (!ok) continue;
       unit.previous = prev;
       prev.foldedInto = unit;
-      if (prev.first < unit.first) unit.first = prev.first;
+      if (prev.first < unit.first) {
+        unit.first = prev.first;
+        moved = true;
+      }
     }
 
     // 3. references
     for (const unit of units) {
-      if (unit.foldedInto) continue;
+      if (unit.foldedInto || unit.agg === 'row') continue;
       this.wantUnit(unit, refs);
       if (unit.previous) this.wantUnit(unit.previous, refs);
     }
@@ -248,37 +245,58 @@ export class EventMapper {
 
     // 4. build
     const ctx: ConvertContext = { clock: this.clock, refs, unresolved: [] };
+    const drafts: Draft[] = [];
+    const at: number[] = [];
+    if (moved) units.sort((a, b) => a.first - b.first);
     for (const unit of units) {
       if (unit.foldedInto) continue;
+      if (unit.agg === 'row') {
+        const change = rows[unit.first];
+        drafts.push(this.rowChanged(change, unit.error));
+        at.push(unit.first);
+        this.metrics.row(change.table, change.op, 'row');
+        if (unit.error) this.metrics.mappingError(change.table, unit.error);
+        continue;
+      }
       let result: BuildResult;
-      let error: string | null = null;
+      let error: string | undefined;
       try {
-        ctx.unresolved.length = 0;
+        if (ctx.unresolved.length) ctx.unresolved = [];
         result = this.build(unit, ctx, refs);
       } catch (err) {
         error = err instanceof Error ? err.message : String(err);
         result = RAW;
       }
-      const all = unit.previous ? [...unit.previous.raw, ...unit.raw] : unit.raw;
-      const idx = unit.previous ? [...unit.previous.rawIndex, ...unit.rawIndex] : unit.rawIndex;
+      const idx = unit.previous ? [...unit.previous.rawIndex, ...unit.rawIndex].sort((a, b) => a - b) : unit.rawIndex;
       if (result === RAW) {
-        for (let k = 0; k < all.length; k++) {
-          placed.push({ index: idx[k], draft: this.rowChanged(all[k], error ?? undefined) });
-          this.metrics.row(all[k].table, all[k].op, 'row');
-          if (error) this.metrics.mappingError(all[k].table, error);
+        for (const i of idx) {
+          drafts.push(this.rowChanged(rows[i], error));
+          at.push(i);
+          this.metrics.row(rows[i].table, rows[i].op, 'row');
+          if (error) this.metrics.mappingError(rows[i].table, error);
         }
         continue;
       }
-      for (const d of result) placed.push({ index: unit.first, draft: d });
-      for (let k = 0; k < all.length; k++)
-        this.metrics.row(all[k].table, all[k].op, result.length === 0 ? 'unchanged' : k === 0 ? 'event' : 'folded');
+      for (const d of result) {
+        drafts.push(d);
+        at.push(unit.first);
+      }
+      for (let k = 0; k < idx.length; k++)
+        this.metrics.row(
+          rows[idx[k]].table,
+          rows[idx[k]].op,
+          result.length === 0 ? 'unchanged' : k === 0 ? 'event' : 'folded',
+        );
     }
 
-    // 5. order by the first row of each unit (stable: drafts of one unit keep their order)
-    placed.sort((a, b) => a.index - b.index);
-    const out = new Array<Draft>(placed.length);
-    for (let i = 0; i < placed.length; i++) out[i] = placed[i].draft;
-    return out;
+    // 5. a unit's RowChanged fallback may interleave with later units: order by row (stable).
+    for (let i = 1; i < at.length; i++) {
+      if (at[i] < at[i - 1]) {
+        const order = at.map((_, k) => k).sort((a, b) => at[a] - at[b] || a - b);
+        return order.map((k) => drafts[k]);
+      }
+    }
+    return drafts;
   }
 
   private wantUnit(unit: Unit, refs: RefBatch): void {
@@ -324,6 +342,8 @@ export class EventMapper {
         return buildProgram(unit, ctx);
       case 'metadata':
         return buildMetadata(unit, ctx);
+      case 'row':
+        return RAW;
     }
   }
 
@@ -350,6 +370,11 @@ export class EventMapper {
 }
 
 const TWO_32 = 2 ** 32;
+
+/** A unit for one row of a table with no aggregate (or one that cannot be keyed): it becomes RowChanged. */
+function rawUnit(table: string, index: number, error: string | null): Unit {
+  return { agg: 'row', table, id: 0, first: index, nets: [], rawIndex: [index], error: error ?? undefined };
+}
 /** Where capture's cursor layout (v1) keeps the txseq: after the version byte and the 8-byte start position. */
 const CURSOR_TXSEQ_OFFSET = 9;
 

@@ -18,7 +18,8 @@ export interface NetChange {
 
 /** The rows of one aggregate instance in one transaction. */
 export interface Unit {
-  agg: AggregateKind;
+  /** The aggregate, or `row` for a row that goes out as RowChanged. */
+  agg: AggregateKind | 'row';
   /** Root table (the aggregate's main table, or the metadata table). */
   table: string;
   /** The aggregate instance's id (person_id, encounter_id, ...). */
@@ -26,9 +27,10 @@ export interface Unit {
   /** Index of the first row change that belongs to the unit: where its events go. */
   first: number;
   nets: NetChange[];
-  /** The row changes as read, with their indices (to fall back to RowChanged). */
-  raw: RowChange[];
+  /** Indices (in the transaction) of the unit's row changes, to fall back to RowChanged. */
   rawIndex: number[];
+  /** For a `row` unit that failed to key: why. */
+  error?: string;
   /** For versioned writes (obs/condition edit, order revise/discontinue): the unit of the replaced row, folded in. */
   previous?: Unit;
   /** Set on a unit that was folded into another. */
@@ -37,7 +39,6 @@ export interface Unit {
 
 /** Adds a row change to the unit, collapsing it with an earlier change of the same row. */
 export function addRow(unit: Unit, change: RowChange, index: number, role: TableRole): void {
-  unit.raw.push(change);
   unit.rawIndex.push(index);
   const img = change.after ?? change.before!;
   const pk = img[role.pk];
