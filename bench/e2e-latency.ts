@@ -77,6 +77,8 @@ async function main(): Promise<void> {
       BRIDGE_AMQP_EXCHANGE: exchange,
       BRIDGE_MQTT_URL: broker.url,
       BRIDGE_LOG_LEVEL: 'info',
+      // e.g. BENCH_BRIDGE_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=.tmp/prof' to profile the bridge.
+      ...(process.env.BENCH_BRIDGE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_BRIDGE_NODE_OPTIONS } : {}),
     });
     await bridge.ready(60_000);
     const ws = new WebSocket(`${bridge.url.replace('http', 'ws')}/v1/stream?types=RowChanged`);
