@@ -15,7 +15,7 @@ import { PROJECT_ROOT, startBridge, waitReady, type BridgeProcess } from './brid
 import { startReceiver, type DemoReceiver } from './receiver.js';
 import { countEvents, type EventCounter } from './event-counter.js';
 import { startDashboard, type Dashboard } from './dashboard.js';
-import { startTraffic, type Traffic } from './traffic.js';
+import { prepareClinic, startTraffic, type Traffic } from './traffic.js';
 
 const DATA = join(PROJECT_ROOT, 'demo', 'data');
 const DATABASE = 'openmrs';
@@ -93,6 +93,8 @@ async function main(): Promise<void> {
   await db.loadDump(DATABASE, join(DATA, 'refapp-2.x-demo-100-patients.sql'));
   await db.loadDump(DATABASE, join(DATA, 'upgrade-to-2.6.4.sql'));
   await db.loadDump(DATABASE, join(PROJECT_ROOT, 'docker', 'mariadb', '01-bridge-user.sql'));
+  await prepareClinic(db, DATABASE);
+  say(`  loaded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
   running.receiver = await startReceiver();
   const port = await httpPort();
@@ -125,6 +127,7 @@ async function main(): Promise<void> {
     await shutdown(1);
   });
   await waitReady(bridge, 120_000, token);
+  say(`  ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
   let hookNote = `webhook -> ${running.receiver.url}`;
   try {

@@ -106,6 +106,21 @@ const FAMILY = [
 ];
 const CITIES = ['Nairobi', 'Kisumu', 'Mombasa', 'Eldoret', 'Nakuru', 'Thika'];
 
+/**
+ * Creates the metadata the statement library needs (adopting the RefApp's same-named rows). `npm run demo` calls it
+ * before the bridge starts, so the stream shows clinical activity rather than the setup; {@link startTraffic} calls it
+ * again, which only reads the ids back.
+ */
+export async function prepareClinic(db: MariaDbServer, database: string): Promise<void> {
+  const conn = await mysql.createConnection({ uri: db.url(database), dateStrings: true });
+  try {
+    await adoptRefappMetadata(conn);
+    await seedMetadata(conn);
+  } finally {
+    await conn.end();
+  }
+}
+
 /** Connects, prepares the metadata the statement library needs, and starts writing. */
 export async function startTraffic(options: TrafficOptions): Promise<Traffic> {
   const random = prng(options.seed ?? Math.floor(Math.random() * 2 ** 31));
