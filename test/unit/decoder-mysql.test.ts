@@ -510,3 +510,17 @@ describe('column names from a resolver', () => {
     }
   });
 });
+
+describe('MySQL events the decoder cannot read stop the stream with the fix, never drop rows silently', () => {
+  for (const [type, fix] of [
+    [EventType.PARTIAL_UPDATE_ROWS, /binlog_row_value_options = ''/],
+    [EventType.TRANSACTION_PAYLOAD, /binlog_transaction_compression = OFF/],
+    [EventType.GTID_TAGGED, /GTID tag/],
+  ] as const) {
+    it(`event type ${type}`, () => {
+      const decoder = new BinlogDecoder();
+      decoder.decode(mysqlFormat());
+      expect(() => decoder.decode(event(type, u8(1, 2, 3, 4)))).toThrow(fix);
+    });
+  }
+});
