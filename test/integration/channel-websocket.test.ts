@@ -157,7 +157,7 @@ describe('WebSocket channel: delivery', () => {
   it('a client that reconnects with after=<last cursor> misses nothing and gets nothing twice, while events keep coming', async () => {
     const first = await connect(h.base);
     await attached(h, 1);
-    const expected: Record<string, unknown>[] = [];
+    const expected: BridgeEvent[] = [];
     let committing = true;
     const writer = (async () => {
       // Keep committing while the client disconnects, is away, and comes back: the seam is crossed live.
