@@ -8,9 +8,16 @@
  * bound to `#`, an mqtt.js QoS 1 subscriber on `openmrs/#`, a WebSocket client on `/v1/stream`) note when they hold a
  * transaction's last event. Latency = that moment minus the moment the writer's COMMIT returned, same clock. The first
  * 2 s are warm-up and not counted.
+ *
+ * Then, for scale, the bridge's own share of that path: the service in this process (no channels), a follower on its
+ * live feed, the same writer schedule; latency = when the follower got the transaction minus when COMMIT returned
+ * (0 when it got it before the writer saw its COMMIT return).
  */
 import { performance } from 'node:perf_hooks';
 import amqp from 'amqplib';
+import pino from 'pino';
+import { loadConfig } from '../src/config/index.js';
+import { BridgeService } from '../src/service/service.js';
 import mqtt from 'mqtt';
 import WebSocket from 'ws';
 import { spawnBridge } from '../test/support/bridge-process.js';
@@ -141,11 +148,59 @@ async function main(): Promise<void> {
     await subscriber.endAsync(true);
     await amqpChannel.deleteExchange(exchange).catch(() => undefined);
     await amqpConn.close();
+    await bridge.stop('SIGTERM');
+    bridge = null;
+    console.log(await pipelineOnly(db.url('openmrs')));
   } finally {
     if (bridge) await bridge.stop('SIGTERM');
     await broker.stop();
     await db.stop();
   }
+}
+
+/** The bridge's own share: capture, mapping and the live hub, in this process, to a follower. */
+async function pipelineOnly(sourceUrl: string): Promise<string> {
+  const config = loadConfig({ env: { BRIDGE_SOURCE_URL: sourceUrl, BRIDGE_SITE: SITE, BRIDGE_HTTP_PORT: '0' } });
+  const service = new BridgeService({ config, logger: pino({ level: 'warn' }), http: false });
+  await service.start();
+  const arrived = new Map<number, number>();
+  const committedAt = new Map<number, number>();
+  const stop = new AbortController();
+  const following = (async () => {
+    for await (const tx of service.eventStream.follow({ signal: stop.signal })) {
+      const last = tx.events[tx.events.length - 1];
+      if (last) arrived.set(Number((last.data as any).after.tx), performance.now());
+    }
+  })();
+  const mysql = await import('mysql2/promise');
+  const conn = await mysql.createConnection(sourceUrl);
+  const total = RATE * SECONDS;
+  const offset = 1_000_000;
+  const start = performance.now() + 200;
+  for (let i = 0; i < total; i++) {
+    const wait = start + (i * 1000) / RATE - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const values = Array.from({ length: ROWS }, (_, k) => `(${offset + i},${k},'value ${i}.${k}')`).join(',');
+    await conn.query(`INSERT INTO bench_row (tx, k, value_text) VALUES ${values}`);
+    committedAt.set(offset + i, performance.now());
+  }
+  await conn.end();
+  const deadline = performance.now() + 30_000;
+  while (arrived.size < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  stop.abort();
+  await following.catch(() => undefined);
+  await service.stop();
+  const first = Math.ceil((WARMUP_MS / 1000) * RATE);
+  const latencies: number[] = [];
+  for (let i = first; i < total; i++) {
+    const at = arrived.get(offset + i);
+    if (at !== undefined) latencies.push(Math.max(0, at - committedAt.get(offset + i)!));
+  }
+  latencies.sort((a, b) => a - b);
+  return (
+    `pipeline only (capture + mapping + live hub, in this process, no channels): ${arrived.size}/${total} transactions, ` +
+    `p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms after COMMIT returned`
+  );
 }
 
 main().catch((err) => {
