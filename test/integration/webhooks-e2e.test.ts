@@ -159,15 +159,11 @@ describe('transactional webhooks end to end', () => {
     ).body;
     await api('POST', '/v1/webhooks', { url: healthy.url, guarantee: 'post-commit', types: ['PatientCreated'] });
     const patients: string[] = [];
-    const started = performance.now();
     for (let i = 0; i < 3; i++) patients.push((await registerWithObs(db.conn, db.meta)).patientUuid);
     await healthy.waitFor(3, 10_000);
-    const healthyMs = performance.now() - started;
     await amqp.waitFor((m) => patients.every((p) => m.some((x) => x.event.subject === p)), 10_000);
-    const amqpMs = performance.now() - started;
-    // The slow hook needs > 3 x 1.5 s to exhaust its three events; the others did not wait for it (room for CI load).
-    expect(healthyMs).toBeLessThan(2500);
-    expect(amqpMs).toBeLessThan(2500);
+    // The slow hook is still on its first event (each takes 1.5 s to exhaust): the others did not wait for it.
+    expect(new Set(slow.requests.map((q) => q.headers['webhook-id'])).size).toBeLessThanOrEqual(1);
     expect(healthy.requests.map((q) => JSON.parse(q.body).subject)).toEqual(patients);
     expect(healthy.requests[0].headers['content-type']).toBe('application/cloudevents+json');
     await until(
