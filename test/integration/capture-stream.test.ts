@@ -541,6 +541,24 @@ describe('capture engine on a live MariaDB binlog', () => {
     }
   });
 
+  it('resumes by a GTID state of two replication domains without loss or repeat', async () => {
+    await makeSchema('s_domains', 'CREATE TABLE t (id INT PRIMARY KEY)');
+    const r = reader('s_domains');
+    await r.start();
+    const c = await db.connect('s_domains');
+    for (let i = 1; i <= 12; i++) {
+      await c.query(`SET SESSION gtid_domain_id = ${i % 2}`);
+      await c.query(`INSERT INTO t VALUES (${i})`);
+    }
+    await c.end();
+    const firstHalf = dml(await collect(r, (txs) => dml(txs).length >= 6));
+    const resumeAt = firstHalf[5].end;
+    expect(resumeAt.gtidState).toMatch(/^0-1-\d+,1-1-\d+$/);
+    const rest = dml(await collect(reader('s_domains', { from: resumeAt }), (txs) => dml(txs).length >= 6));
+    expect([...firstHalf, ...rest].map((t) => t.rows![0].after!.id)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(rest.map((t) => t.gtid!.split('-')[0])).toEqual(['1', '0', '1', '0', '1', '0']);
+  });
+
   it('starts from a cursor at the transaction the cursor points into', async () => {
     await makeSchema('s_cursor', 'CREATE TABLE t (id INT PRIMARY KEY)');
     const r = reader('s_cursor');
