@@ -12,7 +12,7 @@ import { RABBITMQ_URL, uniqueName } from '../support/rabbitmq.js';
 const ADMIN = 'admin-token-0123456789';
 const SUBSCRIBER = 'subscriber-token-1';
 
-describe('configuration errors', () => {
+describe('configuration errors', { timeout: 120_000 }, () => {
   it.each([
     ['BRIDGE_HTTP_PORT', 'eighty', 'must be an integer in 0..65535'],
     ['BRIDGE_START', 'yesterday', 'is not a start position'],
@@ -34,7 +34,7 @@ describe('configuration errors', () => {
   });
 });
 
-describe('the bridge process', () => {
+describe('the bridge process', { timeout: 180_000 }, () => {
   let db: MariaDbServer;
   let collector: AmqpCollector;
   let bridge: BridgeProcess | null = null;
