@@ -74,7 +74,7 @@ export class WebhookManager {
 
   /** True while a hook's runner is retrying a delivery (a transactional hook is then blocked on it). */
   failing(id: string): boolean {
-    return (this.#runners.get(id)?.blockedOn ?? null) !== null;
+    return this.#runners.get(id)?.failing ?? false;
   }
 
   /** Throws `WebhookUrlError` when the URL is not acceptable. */

@@ -84,7 +84,7 @@ export class HookRunner {
   /** Pending deliveries found in the log at start, by message id (a restart resumes them, attempts and all). */
   #resumable = new Map<string, OpenDelivery>();
   /** The delivery this runner is retrying now, if any. */
-  #current: { id: string | null; skip: string | null } | null = null;
+  #current: { id: string | null; skip: string | null; failing: boolean } | null = null;
   #position: ResumePosition;
 
   constructor(hook: Webhook, deps: RunnerDeps) {
@@ -103,6 +103,11 @@ export class HookRunner {
   /** The id of the delivery being retried, when the hook is failing. */
   get blockedOn(): string | null {
     return this.#current?.id ?? null;
+  }
+
+  /** True from the first failed attempt of a delivery until it is finished. */
+  get failing(): boolean {
+    return this.#current?.failing ?? false;
   }
 
   /** Starts the loop in the background. */
@@ -287,7 +292,7 @@ export class HookRunner {
     let deliveryId: string | null = resumed?.id ?? null;
     let failures = resumed?.attempts ?? 0;
     let firstAt = resumed?.firstAttemptAt ?? null;
-    this.#current = { id: deliveryId, skip: null };
+    this.#current = { id: deliveryId, skip: null, failing: deliveryId !== null };
     this.#woken = false;
     try {
       while (true) {
@@ -324,6 +329,7 @@ export class HookRunner {
           return 'ok';
         }
         metrics.failed(events.length);
+        this.#current.failing = true;
         // Earlier acknowledgements first, so that positions are written in order and the stored one is exact now.
         if (deliveryId === null) await this.#flush();
         failures++;

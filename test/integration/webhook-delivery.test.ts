@@ -84,6 +84,8 @@ describe('webhook delivery', () => {
       expect(batch.map((e) => e.id)).toEqual(txs[i].events.filter((e) => e.type !== 'RowChanged').map((e) => e.id));
     });
     await until(async () => (await store.get(hook.id))!.position.binlog.pos === txs[199].end.binlog.pos);
+    // Acknowledgements are logged behind (within 100 ms).
+    await until(async () => (await m.deliveries(hook.id, { limit: 1 }))![0]?.txid === txs[199].txid);
     const log = await m.deliveries(hook.id, { limit: 5 });
     expect(log![0]).toMatchObject({ status: 'delivered', attempts: 1, lastStatus: 200, txid: txs[199].txid });
   });
@@ -151,6 +153,7 @@ describe('webhook delivery', () => {
     const { hook } = await m.create({ url: r.url, guarantee: 'transactional' });
     const txs = Array.from({ length: 3 }, () => feed.push(['VisitStarted']));
     await r.waitFor(3);
+    await until(async () => (await m.deliveries(hook.id, { status: 'pending' }))!.length === 1);
     const [pending] = (await m.deliveries(hook.id, { status: 'pending' }))!;
     expect(pending.messageId).toBe('clinic-d:0-1-2');
     const result = await m.skip(hook.id, pending.id, 'receiver cannot take this one');
