@@ -20,7 +20,7 @@ export interface PositionWriter {
 export class Checkpointer {
   private readonly members = new Set<Checkpointable>();
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private chain: Promise<void> = Promise.resolve();
   private failedWrites = 0;
 
   constructor(
@@ -45,11 +45,16 @@ export class Checkpointer {
     this.timer.unref();
   }
 
-  /** Saves every moved position now. Concurrent calls share one write. */
-  async flush(): Promise<void> {
-    if (this.running) {
-      await this.running;
-    }
+  /**
+   * Saves every moved position now. Writes are serialized (one after the other, in call order), so an older position
+   * can never land after a newer one.
+   */
+  flush(): Promise<void> {
+    this.chain = this.chain.then(() => this.write());
+    return this.chain;
+  }
+
+  private async write(): Promise<void> {
     const batch: ConsumerPosition[] = [];
     const taken: Array<[Checkpointable, ConfirmedPosition]> = [];
     for (const member of this.members) {
@@ -59,22 +64,16 @@ export class Checkpointer {
       batch.push({ consumer: member.name, ...position });
     }
     if (batch.length === 0) return;
-    this.running = this.store
-      .save(batch)
-      .then(() => {
-        this.failedWrites = 0;
-        this.onSaved(batch);
-      })
-      .catch((err: Error) => {
-        this.failedWrites++;
-        // Put the positions back so the next round retries them (unless a newer one came meanwhile).
-        for (const [member, position] of taken) restore(member, position);
-        this.onError(err);
-      })
-      .finally(() => {
-        this.running = null;
-      });
-    await this.running;
+    try {
+      await this.store.save(batch);
+      this.failedWrites = 0;
+      this.onSaved(batch);
+    } catch (err) {
+      this.failedWrites++;
+      // Mark the members dirty again so that the next round writes their (by then possibly newer) positions.
+      for (const [member, position] of taken) restore(member, position);
+      this.onError(err as Error);
+    }
   }
 
   /** Stops the timer and writes the final positions. */

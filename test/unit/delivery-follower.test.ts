@@ -253,3 +253,74 @@ describe('consumer runner', () => {
     expect(runner.takeCheckpoint()).toBeNull();
   });
 });
+
+describe('checkpointer', () => {
+  it('saves moved positions in one batch, in order, and retries after a failed write', async () => {
+    const { Checkpointer } = await import('../../src/delivery/checkpointer.js');
+    const saved: Array<Array<{ consumer: string; txid: string | null }>> = [];
+    let fail = false;
+    const store = {
+      async save(batch: readonly { consumer: string; txid: string | null }[]) {
+        await tick(Math.random() * 5);
+        if (fail) throw new Error('state database down');
+        saved.push(batch.map((p) => ({ consumer: p.consumer, txid: p.txid })));
+      },
+    };
+    const member = (name: string) => {
+      let dirty: string | null = null;
+      return {
+        name,
+        set(txid: string) {
+          dirty = txid;
+        },
+        takeCheckpoint() {
+          if (!dirty) return null;
+          const txid = dirty;
+          dirty = null;
+          return {
+            position: { binlog: { file: 'mysql-bin.000001', pos: Number(txid.split('-')[2]) } },
+            txid,
+            commitTime: 1,
+          };
+        },
+        restoreCheckpoint(p: { txid: string | null }) {
+          dirty ??= p.txid;
+        },
+      };
+    };
+    const errors: Error[] = [];
+    const checkpointer = new Checkpointer(store, 1000, (err) => errors.push(err));
+    const amqp = member('amqp');
+    const mqtt = member('mqtt');
+    checkpointer.add(amqp);
+    checkpointer.add(mqtt);
+    await checkpointer.flush();
+    expect(saved).toEqual([]);
+    amqp.set('0-1-5');
+    mqtt.set('0-1-3');
+    await checkpointer.flush();
+    expect(saved).toEqual([
+      [
+        { consumer: 'amqp', txid: '0-1-5' },
+        { consumer: 'mqtt', txid: '0-1-3' },
+      ],
+    ]);
+    // Concurrent flushes are serialized: the first takes the newest position, the second finds nothing moved.
+    amqp.set('0-1-6');
+    const a = checkpointer.flush();
+    amqp.set('0-1-7');
+    const b = checkpointer.flush();
+    await Promise.all([a, b]);
+    expect(saved.slice(1)).toEqual([[{ consumer: 'amqp', txid: '0-1-7' }]]);
+    // A failed write is retried by the next round.
+    fail = true;
+    mqtt.set('0-1-9');
+    await checkpointer.flush();
+    expect(errors).toHaveLength(1);
+    expect(checkpointer.failures).toBe(1);
+    fail = false;
+    await checkpointer.stop();
+    expect(saved.at(-1)).toEqual([{ consumer: 'mqtt', txid: '0-1-9' }]);
+    expect(checkpointer.failures).toBe(0);
+  });
+});
