@@ -11,6 +11,8 @@ import { collectAmqp, type AmqpCollector } from '../support/amqp-collector.js';
 import { RABBITMQ_URL, uniqueName } from '../support/rabbitmq.js';
 import { registerWithObs } from '../support/registration.js';
 import type { BridgeEvent } from '../../src/domain/types.js';
+import { readFile } from 'node:fs/promises';
+import { parse } from 'yaml';
 
 const TOKEN = 'e2e-admin-token-0123456789';
 const SITE = 'hooks-e2e';
@@ -62,6 +64,12 @@ describe('transactional webhooks end to end', () => {
     for (const r of receivers) await r.close();
     await amqp?.close();
     await db?.stop();
+  });
+
+  it('the running bridge serves the OpenAPI document of openapi/openapi.yaml', async () => {
+    const served = await (await fetch(`${bridge!.url}/openapi.json`)).json();
+    const file = parse(await readFile(new URL('../../openapi/openapi.yaml', import.meta.url), 'utf8'));
+    expect(served).toEqual(file);
   });
 
   it('200 registrations with obs reach the hook one signed request per transaction, in commit order', async () => {
