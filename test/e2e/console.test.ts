@@ -145,15 +145,32 @@ describe('the console', () => {
     });
   });
 
-  it('shows capture health and the registered webhook', async () => {
+  it('shows capture health, counts and the registered webhook', async () => {
     await page.waitForSelector('#ready.pill-ok', { timeout: 10_000 });
-    // The page's text, evaluated in the browser (this file is compiled without the DOM types).
-    await page.waitForFunction("/\\d/.test(document.getElementById('tx-total').textContent)", null, {
-      timeout: 10_000,
-    });
+    // So far: 3 registrations, a visit started and ended (5 transactions, 5 events), all delivered to the hook.
+    // (String functions: they run in the browser, and this file is compiled without the DOM types.)
+    await page.waitForFunction(
+      "Number(document.getElementById('tx-total').textContent.replace(/\\D/g, '')) >= 5",
+      null,
+      {
+        timeout: 10_000,
+      },
+    );
+    await page.waitForFunction(
+      `[...document.querySelectorAll('#type-rows tr')].some((tr) => tr.textContent.startsWith('PatientCreated') && tr.textContent.endsWith('3'))`,
+      null,
+      { timeout: 10_000 },
+    );
     const hook = await page.waitForSelector(`li.hook:has-text("${receiver.url}")`, { timeout: 10_000 });
-    expect(await hook.textContent()).toMatch(/active|failing/);
-    expect(receiver.stats.requests).toBeGreaterThan(0);
+    await page.waitForFunction(
+      `/\\b[5-9] ok|\\b\\d\\d+ ok/.test(document.querySelector('li.hook .hook-facts').textContent)`,
+      null,
+      { timeout: 10_000 },
+    );
+    expect(await hook.textContent()).toMatch(/active.*post-commit.*0 failed attempts.*0 dead letters/s);
+    expect(receiver.stats.events).toBeGreaterThanOrEqual(5);
+    expect(receiver.stats.badSignatures).toBe(0);
+    expect(await page.textContent('#channel-rows tr[data-channel="websocket"]')).toMatch(/websocket\s*[1-9]/);
     await mkdir(join(PROJECT_ROOT, '.tmp'), { recursive: true });
     await page.screenshot({ path: join(PROJECT_ROOT, '.tmp', 'console-e2e.png') });
   });

@@ -466,6 +466,42 @@ function renderMetrics(samples) {
         .map((s) => s.labels.consumer),
     ),
   ].sort();
+  if (consumers.length === 0) {
+    const tr = document.createElement('tr');
+    const td = document.createElement('td');
+    td.colSpan = 4;
+    td.className = 'muted';
+    td.textContent = 'no durable channel (AMQP and MQTT are off)';
+    tr.appendChild(td);
+    $('consumer-rows').replaceChildren(tr);
+  } else {
+    renderConsumers(samples, consumers);
+  }
+
+  const types = samples
+    .filter((s) => s.name === 'openmrs_bridge_events_total' && s.labels.type && s.value > 0)
+    .sort((a, b) => b.value - a.value);
+  $('type-rows').replaceChildren(
+    ...types.map((s) => {
+      const tr = document.createElement('tr');
+      const name = document.createElement('td');
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = `type type-${aggregateOf(s.labels.type)}`;
+      b.textContent = s.labels.type;
+      b.dataset.filterType = s.labels.type;
+      name.appendChild(b);
+      const n = document.createElement('td');
+      n.className = 'num';
+      n.textContent = s.value.toLocaleString();
+      tr.append(name, n);
+      return tr;
+    }),
+  );
+}
+
+/** One row per durable consumer: how far behind its confirmed position is, and whether it is catching up. */
+function renderConsumers(samples, consumers) {
   $('consumer-rows').replaceChildren(
     ...consumers.map((consumer) => {
       const of = (name) => samples.find((s) => s.name === name && s.labels.consumer === consumer);
@@ -485,27 +521,6 @@ function renderMetrics(samples) {
         td.className = cls;
         tr.appendChild(td);
       }
-      return tr;
-    }),
-  );
-
-  const types = samples
-    .filter((s) => s.name === 'openmrs_bridge_events_total' && s.labels.type && s.value > 0)
-    .sort((a, b) => b.value - a.value);
-  $('type-rows').replaceChildren(
-    ...types.map((s) => {
-      const tr = document.createElement('tr');
-      const name = document.createElement('td');
-      const b = document.createElement('button');
-      b.type = 'button';
-      b.className = `type type-${aggregateOf(s.labels.type)}`;
-      b.textContent = s.labels.type;
-      b.dataset.filterType = s.labels.type;
-      name.appendChild(b);
-      const n = document.createElement('td');
-      n.className = 'num';
-      n.textContent = s.value.toLocaleString();
-      tr.append(name, n);
       return tr;
     }),
   );
