@@ -126,10 +126,16 @@ export class ConfirmWindow<T> {
     this.checkIdle();
   }
 
-  /** Resolves when nothing is queued or in flight. */
-  idle(): Promise<void> {
+  /** Resolves when nothing is queued or in flight, or after `timeoutMs` at the latest. */
+  idle(timeoutMs: number): Promise<void> {
     if (this.queued === 0 && this.inflightCount === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   private pump(): void {

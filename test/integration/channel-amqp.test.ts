@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { AmqpPublisher } from '../../src/channels/amqp/publisher.js';
-import type { TransactionEvents } from '../../src/domain/types.js';
-import { EXPECTED_ROUTE, makeTransactions } from '../support/events.js';
+import { EXPECTED_ROUTE, transactionSequence } from '../support/events.js';
+import { waitFor } from '../support/wait.js';
 import { asJson, parseCloudEvent } from '../support/cloudevent.js';
 import { drive } from '../support/drive.js';
 import { RABBITMQ_URL, closeConnectionsNamed, uniqueName } from '../support/rabbitmq.js';
@@ -21,26 +21,10 @@ let consumerConnection: ChannelModel;
 let consumerChannel: Channel;
 let received: ConsumeMessage[] = [];
 
-const txCache = new Map<number, TransactionEvents>();
-function tx(index: number): TransactionEvents {
-  let t = txCache.get(index);
-  if (!t) {
-    t = makeTransactions(1, { site, patients, firstSeq: index + 1 })[0]!;
-    txCache.set(index, t);
-  }
-  return t;
-}
+const tx = transactionSequence({ site, patients });
 
 function routeWords(event: { type: string; data: Record<string, unknown> }): string {
   return EXPECTED_ROUTE[event.type === 'RowChanged' ? `RowChanged:${String(event.data.op)}` : event.type]!;
-}
-
-async function waitFor(check: () => boolean, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 beforeAll(async () => {
@@ -48,7 +32,10 @@ beforeAll(async () => {
   consumerChannel = await consumerConnection.createChannel();
   // The publisher declares the exchange; the consumer declares it too (same arguments) so it can bind first.
   await consumerChannel.assertExchange(exchange, 'topic', { durable: true });
-  const { queue } = await consumerChannel.assertQueue(uniqueName('bridge-test-q'), { exclusive: true, autoDelete: true });
+  const { queue } = await consumerChannel.assertQueue(uniqueName('bridge-test-q'), {
+    exclusive: true,
+    autoDelete: true,
+  });
   await consumerChannel.bindQueue(queue, exchange, '#');
   await consumerChannel.consume(queue, (msg) => msg && received.push(msg), { noAck: true });
 });
@@ -84,7 +71,9 @@ describe('AMQP channel', () => {
       expect(parseCloudEvent(msg.content, msg.properties.contentType)).toEqual(asJson(event));
     });
     // Every route of the catalog sample went through, RowChanged by its operation.
-    expect(new Set(received.map((m) => m.fields.routingKey.slice(site.length + 1)))).toEqual(new Set(Object.values(EXPECTED_ROUTE)));
+    expect(new Set(received.map((m) => m.fields.routingKey.slice(site.length + 1)))).toEqual(
+      new Set(Object.values(EXPECTED_ROUTE)),
+    );
   });
 
   it('declares a durable topic exchange when it is missing', async () => {
@@ -105,7 +94,21 @@ describe('AMQP channel', () => {
 
   it('loses nothing when the broker closes its connection in the middle of a run', async () => {
     received = [];
-    const publisher = new AmqpPublisher({ url: RABBITMQ_URL, exchange, site, backoff: { minMs: 50, maxMs: 500 } });
+    const connectionName = uniqueName('bridge-test-conn');
+    let lost = 0;
+    const logger = {
+      info() {},
+      error() {},
+      warn: (_o: object, msg?: string) => void (/AMQP (connection lost|channel closed)/.test(msg ?? '') && lost++),
+    };
+    const publisher = new AmqpPublisher({
+      url: RABBITMQ_URL,
+      exchange,
+      site,
+      connectionName,
+      logger,
+      backoff: { minMs: 50, maxMs: 500 },
+    });
     await publisher.start();
     let closedAt = -1;
     let confirmedAtClose = 0;
@@ -113,16 +116,18 @@ describe('AMQP channel', () => {
     const closing = (async () => {
       await waitFor(() => received.length > 2000);
       confirmedAtClose = received.length;
-      expect(await closeConnectionsNamed(`openmrs-event-bridge ${site}`)).toBe(1);
-      await waitFor(() => !publisher.ready, 10_000).catch(() => undefined);
+      expect(await closeConnectionsNamed(connectionName)).toBe(1);
+      await waitFor(() => lost > 0, 20_000);
       closedAt = received.length;
       await waitFor(() => publisher.ready);
       reconnectedSeen = true;
     })();
+    let closingFailed = false;
+    closing.catch(() => (closingFailed = true));
     let afterReconnect = 0;
     const result = await drive(publisher, tx, {
       callsInFlight: 100,
-      until: () => reconnectedSeen && ++afterReconnect > 300,
+      until: () => closingFailed || (reconnectedSeen && ++afterReconnect > 300),
     });
     await closing;
     await publisher.close();
@@ -148,7 +153,9 @@ describe('AMQP channel', () => {
   it('start() rejects with the broker URL (password hidden) when the broker cannot be reached', async () => {
     const port = await freePort();
     const publisher = new AmqpPublisher({ url: `amqp://guest:secret@127.0.0.1:${port}`, exchange, site });
-    await expect(publisher.start()).rejects.toThrow(new RegExp(`AMQP: cannot connect to amqp://guest:\\*\\*\\*@127.0.0.1:${port}`));
+    await expect(publisher.start()).rejects.toThrow(
+      new RegExp(`AMQP: cannot connect to amqp://guest:\\*\\*\\*@127.0.0.1:${port}`),
+    );
     await expect(publisher.publish(tx(0).events)).rejects.toThrow(/not connected/);
   });
 });

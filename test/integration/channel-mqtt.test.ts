@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient, type IPublishPacket } from 'mqtt';
 import { MqttPublisher } from '../../src/channels/mqtt/publisher.js';
-import type { TransactionEvents } from '../../src/domain/types.js';
-import { EXPECTED_ROUTE, makeTransactions } from '../support/events.js';
+import { EXPECTED_ROUTE, transactionSequence } from '../support/events.js';
+import { waitFor } from '../support/wait.js';
 import { asJson, parseCloudEvent } from '../support/cloudevent.js';
 import { drive } from '../support/drive.js';
 import { startMosquitto, type MosquittoServer } from '../support/mosquitto.js';
@@ -21,23 +21,7 @@ let broker: MosquittoServer;
 let subscriber: MqttClient;
 let received: IPublishPacket[] = [];
 
-const txCache = new Map<number, TransactionEvents>();
-function tx(index: number): TransactionEvents {
-  let t = txCache.get(index);
-  if (!t) {
-    t = makeTransactions(1, { site, patients, firstSeq: index + 1 })[0]!;
-    txCache.set(index, t);
-  }
-  return t;
-}
-
-async function waitFor(check: () => boolean, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const tx = transactionSequence({ site, patients });
 
 beforeAll(async () => {
   broker = await startMosquitto();
@@ -85,7 +69,13 @@ describe('MQTT channel', () => {
 
   it('speaks MQTT 3.1.1 when told to, same topics and payloads', async () => {
     received = [];
-    const publisher = new MqttPublisher({ url: broker.url, prefix: 'openmrs', site, clientId: uniqueName('bridge'), protocolVersion: 4 });
+    const publisher = new MqttPublisher({
+      url: broker.url,
+      prefix: 'openmrs',
+      site,
+      clientId: uniqueName('bridge'),
+      protocolVersion: 4,
+    });
     await publisher.start();
     expect(publisher.protocolVersion).toBe(4);
     await publisher.publish(tx(0).events);
@@ -110,8 +100,13 @@ describe('MQTT channel', () => {
       await waitFor(() => publisher.ready);
       restarted = true;
     })();
+    let restartFailed = false;
+    restart.catch(() => (restartFailed = true));
     let afterRestart = 0;
-    const result = await drive(publisher, tx, { callsInFlight: 100, until: () => restarted && ++afterRestart > 300 });
+    const result = await drive(publisher, tx, {
+      callsInFlight: 100,
+      until: () => restartFailed || (restarted && ++afterRestart > 300),
+    });
     await restart;
     await publisher.close();
     expect(sawDown).toBe(true);

@@ -14,6 +14,7 @@ import type { ChannelMetrics } from '../../src/delivery/types.js';
 import type { BridgeEvent } from '../../src/domain/types.js';
 import { makeTransactions } from '../support/events.js';
 import { MemoryBinlog } from '../support/memory-binlog.js';
+import { waitFor } from '../support/wait.js';
 import { asJson, parseCloudEvent } from '../support/cloudevent.js';
 
 const ADMIN = 'admin-token-123';
@@ -59,7 +60,10 @@ interface Client {
   closed: Promise<{ code: number; reason: string }>;
 }
 
-function connect(url: string, headers: Record<string, string> = { authorization: `Bearer ${SUBSCRIBER}` }): Promise<Client> {
+function connect(
+  url: string,
+  headers: Record<string, string> = { authorization: `Bearer ${SUBSCRIBER}` },
+): Promise<Client> {
   const ws = new WebSocket(url, { headers });
   const events: Record<string, unknown>[] = [];
   ws.on('message', (data, isBinary) => {
@@ -81,14 +85,6 @@ function connect(url: string, headers: Record<string, string> = { authorization:
     });
     ws.once('error', reject);
   });
-}
-
-async function waitFor(check: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** Followers open their live subscription asynchronously; wait until `n` are attached before committing. */
@@ -145,6 +141,7 @@ describe('WebSocket channel: delivery', () => {
         obsVoided.events.length >= expectObs.length &&
         rows.events.length >= expectRows.length &&
         patient.events.length >= expectPatient.length,
+      20_000,
     );
     expect(all.events).toEqual(expectAll);
     expect(obsVoided.events).toEqual(expectObs);
@@ -166,17 +163,17 @@ describe('WebSocket channel: delivery', () => {
         await new Promise((r) => setTimeout(r, 5));
       }
     })();
-    await waitFor(() => first.events.length >= 100);
+    await waitFor(() => first.events.length >= 100, 20_000);
     first.ws.terminate(); // an abrupt drop, as a network failure
     await first.closed;
     const seen = [...first.events];
     const cursor = seen.at(-1)!.cursor as string;
     await new Promise((r) => setTimeout(r, 100)); // away while events are committed
     const second = await connect(`${h.base}?after=${encodeURIComponent(cursor)}`);
-    await waitFor(() => second.events.length >= 200);
+    await waitFor(() => second.events.length >= 200, 20_000);
     committing = false;
     await writer;
-    await waitFor(() => seen.length + second.events.length >= expected.length);
+    await waitFor(() => seen.length + second.events.length >= expected.length, 20_000);
     const got = [...seen, ...second.events];
     expect(got.map((e) => e.id)).toEqual(expected.map((e) => e.id));
     expect(got).toEqual(expected);
@@ -188,7 +185,7 @@ describe('WebSocket channel: delivery', () => {
     const events = asJson(h.commit(12)).filter((e) => e.type !== 'RowChanged');
     const mid = events.findIndex((e) => (e.txseq as number) === 2 && (e.txsize as number) > 2);
     const client = await connect(`${h.base}?after=${encodeURIComponent(events[mid]!.cursor)}`);
-    await waitFor(() => client.events.length >= events.length - mid - 1);
+    await waitFor(() => client.events.length >= events.length - mid - 1, 20_000);
     expect(client.events).toEqual(events.slice(mid + 1));
     client.ws.close();
     await client.closed;

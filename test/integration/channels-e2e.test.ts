@@ -15,6 +15,7 @@ import { collectAmqp, type AmqpCollector } from '../support/amqp-collector.js';
 import { spawnBridge, type BridgeProcess } from '../support/bridge-process.js';
 import { startMosquitto, type MosquittoServer } from '../support/mosquitto.js';
 import { RABBITMQ_URL, uniqueName } from '../support/rabbitmq.js';
+import { waitFor } from '../support/wait.js';
 import { asJson, parseCloudEvent } from '../support/cloudevent.js';
 
 const SUBSCRIBER = 'e2e-subscriber-token';
@@ -71,14 +72,6 @@ afterAll(async () => {
   await db?.stop();
 });
 
-async function waitFor(check: () => boolean, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('clinical workload through the bridge', () => {
   it('reaches AMQP, MQTT and WebSocket as the domain layer produced it, in the same order', async () => {
     // Give the stream's follower a moment to attach to the live feed before the first commit.
@@ -114,6 +107,7 @@ describe('clinical workload through the bridge', () => {
 
     await waitFor(
       () => amqpIn.messages.length >= want.length && mqttEvents.length >= want.length && wsEvents.length >= want.length,
+      60_000,
     );
     await new Promise((r) => setTimeout(r, 300)); // nothing more may come
     expect(amqpIn.messages.map((m) => parseCloudEvent(m.body))).toEqual(want);

@@ -76,6 +76,22 @@ export function makeTransactions(count: number, options: FixtureOptions = {}): T
   return txs;
 }
 
+/**
+ * Transaction `index` (0-based) of an endless deterministic sequence: the same object every time it is asked for, as
+ * re-reading the binlog from a position gives the same transactions again.
+ */
+export function transactionSequence(options: FixtureOptions = {}): (index: number) => TransactionEvents {
+  const cache = new Map<number, TransactionEvents>();
+  return (index) => {
+    let tx = cache.get(index);
+    if (!tx) {
+      tx = makeTransactions(1, { ...options, firstSeq: (options.firstSeq ?? 1) + index })[0]!;
+      cache.set(index, tx);
+    }
+    return tx;
+  };
+}
+
 interface EventContext {
   site: string;
   txid: string;

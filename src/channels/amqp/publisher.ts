@@ -12,6 +12,7 @@ import { routeOf } from '../../domain/routing.js';
 import type { ChannelMetrics, ChannelPublisher } from '../../delivery/types.js';
 import { ConfirmWindow, PublishError } from '../confirm-window.js';
 import { Backoff } from '../backoff.js';
+import { redact } from '../redact.js';
 import { type ChannelLogger, silentLogger } from '../logger.js';
 
 export interface AmqpPublisherOptions {
@@ -21,6 +22,8 @@ export interface AmqpPublisherOptions {
   exchange: string;
   /** Site id, the first word of every routing key. */
   site: string;
+  /** The connection's name in the broker's management tools. Default `openmrs-event-bridge <site>`. */
+  connectionName?: string;
   /** Messages in flight before waiting for confirms. Default 1,000. */
   window?: number;
   metrics?: ChannelMetrics;
@@ -83,12 +86,7 @@ export class AmqpPublisher implements ChannelPublisher {
     if (this.closing) return;
     this.closing = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    if (this.channel) {
-      const timeout = this.options.closeTimeoutMs ?? 10_000;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.window.idle(), new Promise((r) => (timer = setTimeout(r, timeout)))]);
-      clearTimeout(timer);
-    }
+    if (this.channel) await this.window.idle(this.options.closeTimeoutMs ?? 10_000);
     const connection = this.connection;
     this.dropConnection(new PublishError('AMQP publisher closed before the broker confirmed'));
     await connection?.close().catch(() => undefined);
@@ -97,7 +95,7 @@ export class AmqpPublisher implements ChannelPublisher {
   private async connect(): Promise<void> {
     const connection = await amqp.connect(this.options.url, {
       noDelay: true,
-      clientProperties: { connection_name: `openmrs-event-bridge ${this.options.site}` },
+      clientProperties: { connection_name: this.options.connectionName ?? `openmrs-event-bridge ${this.options.site}` },
     });
     let channel: ConfirmChannel;
     try {
@@ -171,16 +169,5 @@ export class AmqpPublisher implements ChannelPublisher {
       });
     }, delay);
     this.reconnectTimer.unref?.();
-  }
-}
-
-/** The URL without its password, for messages. */
-export function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '<invalid url>';
   }
 }

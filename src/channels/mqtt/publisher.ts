@@ -17,7 +17,7 @@ import { routeOf } from '../../domain/routing.js';
 import type { ChannelMetrics, ChannelPublisher } from '../../delivery/types.js';
 import { ConfirmWindow, PublishError } from '../confirm-window.js';
 import { type ChannelLogger, silentLogger } from '../logger.js';
-import { redact } from '../amqp/publisher.js';
+import { redact } from '../redact.js';
 
 export interface MqttPublisherOptions {
   /** `mqtt://host:port` (BRIDGE_MQTT_URL); `mqtts://` and `ws(s)://` work too. */
@@ -109,12 +109,7 @@ export class MqttPublisher implements ChannelPublisher {
     if (this.closing) return;
     this.closing = true;
     const client = this.client;
-    if (this.connected) {
-      const timeout = this.options.closeTimeoutMs ?? 10_000;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.window.idle(), new Promise((r) => (timer = setTimeout(r, timeout)))]);
-      clearTimeout(timer);
-    }
+    if (this.connected) await this.window.idle(this.options.closeTimeoutMs ?? 10_000);
     const err = new PublishError('MQTT publisher closed before the broker acknowledged');
     this.window.detach(err);
     this.window.failQueued(err);
