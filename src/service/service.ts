@@ -98,6 +98,7 @@ export class BridgeService {
   private sourceEnd: { file: string; pos: number } | null = null;
   private lagTimer: NodeJS.Timeout | null = null;
   private lastLagPoll = 0;
+  private lagBytes: number | null = null;
   private runLock: mysql.Connection | null = null;
   private stopped = false;
   private readonly startedExtensions: BridgeExtension[] = [];
@@ -135,7 +136,11 @@ export class BridgeService {
         const { facts, problems } = await assertCommitHold(sql, config.state, sameServer);
         if (problems.length) throw new StartupConfigError('BRIDGE_COMMIT_HOLD', holdProblemsMessage(problems));
         logger.info({ semiSync: facts }, 'commit hold: the bridge registers as the semi-sync replica');
-        if (facts.clients) logger.warn({ clients: facts.clients }, 'commit hold: other semi-sync replicas are connected; any of them can release a COMMIT before the hooks ran');
+        if (facts.clients)
+          logger.warn(
+            { clients: facts.clients },
+            'commit hold: other semi-sync replicas are connected; any of them can release a COMMIT before the hooks ran',
+          );
       }
       this.state = await openState(config.state, { skipBinlog: config.commitHold === 'semi-sync' && sameServer });
       await this.acquireRunLock();
@@ -311,7 +316,7 @@ export class BridgeService {
         detail: {
           lastRead: this.lastRead?.end ?? null,
           serverEnd: this.sourceEnd,
-          lagBytes: this.metricsValue(this.metrics.lagBytes),
+          lagBytes: this.lagBytes,
           error: this.liveError ?? (fresh ? null : 'no answer from the source in the last 5 s'),
         },
       },
@@ -331,12 +336,6 @@ export class BridgeService {
       });
     }
     return checks;
-  }
-
-  private metricsValue(gauge: { get(): Promise<{ values: Array<{ value: number }> }> } | any): number | null {
-    // prom-client's get() is async; keep readiness sync by reading the cached hashMap value.
-    const values = (gauge as any).hashMap?.['']?.value;
-    return typeof values === 'number' ? values : null;
   }
 
   private configuredPublishers(): ChannelPublisher[] {
@@ -479,6 +478,7 @@ export class BridgeService {
       const read = candidates.sort(compareBinlog).pop() ?? end;
       const bytes = binlogDistance(files, read, end);
       this.metrics.lagBytes.set(bytes);
+      this.lagBytes = bytes;
       const commit = this.lastRead?.commitTime;
       this.metrics.lagSeconds.set(bytes > 0 && commit ? Math.max(0, Date.now() / 1000 - commit) : 0);
       // A consumer's lag: what it has not confirmed of what the live reader dispatched, plus the capture lag.
