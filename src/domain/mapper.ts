@@ -190,8 +190,10 @@ export class EventMapper {
         continue;
       }
       const self = selfRef(table, role.pk);
-      if (change.before) refs.noteRow(self, change.before);
-      if (change.after) refs.noteRow(self, change.after);
+      // Obs uuids are rarely referenced from later transactions (an edit looks the old one up): not worth the cache.
+      const learn = table !== 'obs';
+      if (change.before) refs.noteRow(self, change.before, learn);
+      if (change.after) refs.noteRow(self, change.after, learn);
       const id = img[role.key];
       if (typeof id !== 'number') {
         units.push(rawUnit(table, i, `${table}.${role.key} is not an integer id`));

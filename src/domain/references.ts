@@ -139,6 +139,8 @@ export class ReferenceResolver {
 /** The references of one transaction: note the rows, `want` the ids, `resolve()` once, then `get`. */
 export class RefBatch {
   private readonly local = new Map<number, string>();
+  /** The part of `local` worth keeping in the cache for later transactions. */
+  private readonly learnt: number[] = [];
   private readonly wanted = new Map<RefSpec, Set<number>>();
   private readonly resolved = new Map<number, string | null>();
   private readonly reasons = new Map<number, string>();
@@ -147,15 +149,21 @@ export class RefBatch {
 
   /** Records the uuid of a row of this transaction (before or after image; `spec` = its table and primary key), so
    * references to it need no query. */
-  noteRow(spec: RefSpec, row: RowImage): void {
+  noteRow(spec: RefSpec, row: RowImage, learn = true): void {
     const id = row[spec.key];
     const uuid = row.uuid;
-    if (typeof id === 'number' && typeof uuid === 'string') this.local.set(cacheKey(spec, id), uuid);
+    if (typeof id === 'number' && typeof uuid === 'string') {
+      const k = cacheKey(spec, id);
+      this.local.set(k, uuid);
+      if (learn) this.learnt.push(k);
+    }
   }
 
   /** Records a value known from this transaction (e.g. that a person is a patient). */
   noteValue(spec: RefSpec, id: number, value: string): void {
-    this.local.set(cacheKey(spec, id), value);
+    const k = cacheKey(spec, id);
+    this.local.set(k, value);
+    this.learnt.push(k);
   }
 
   /** Asks for `spec` of row `id`; answered by `get` after `resolve()`. */
@@ -200,7 +208,7 @@ export class RefBatch {
       }
     }
     // Values learnt from this transaction's rows are right for later transactions too.
-    for (const [k, v] of this.local) cache.set(k, v);
+    for (const k of this.learnt) cache.set(k, this.local.get(k)!);
   }
 
   /** The resolved value, or null (then `reason` says why). */

@@ -125,8 +125,16 @@ export class SourceClock {
 
 /** Unix seconds to `YYYY-MM-DDTHH:MM:SSZ`. */
 export function unixToIso(seconds: number): string {
-  return isoSeconds(seconds * 1000) + 'Z';
+  // Consecutive transactions mostly commit in the same second.
+  if (seconds !== lastUnix) {
+    lastUnix = seconds;
+    lastIso = isoSeconds(seconds * 1000) + 'Z';
+  }
+  return lastIso;
 }
+
+let lastUnix = NaN;
+let lastIso = '';
 
 function isoSeconds(ms: number): string {
   // toISOString gives `.000Z`; events use whole seconds.
