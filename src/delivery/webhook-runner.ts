@@ -113,10 +113,31 @@ export class HookRunner {
   /** Starts the loop in the background. */
   start(): void {
     if (this.#loop) return;
-    this.#loop = this.#run().catch((err) => {
-      if (!this.#abort.signal.aborted)
-        this.#d.log.error({ err, hook: this.hook.id }, 'webhook runner stopped on error');
-    });
+    this.#loop = (async () => {
+      // A failing feed (source down, a catch-up reader's error) must not silence the hook: start again from where it
+      // stands, with a growing pause.
+      let delay = 1000;
+      while (!this.#abort.signal.aborted) {
+        try {
+          if (await this.#run()) return;
+          this.#d.log.warn({ hook: this.hook.id, retryInMs: delay }, 'webhook feed ended; reading again');
+        } catch (err) {
+          if (this.#abort.signal.aborted) return;
+          this.#d.log.error({ err, hook: this.hook.id, retryInMs: delay }, 'webhook runner failed; reading again');
+        }
+        await new Promise<void>((resolve) => {
+          const signal = this.#abort.signal;
+          const done = () => {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', done);
+            resolve();
+          };
+          const timer = setTimeout(done, delay);
+          signal.addEventListener('abort', done, { once: true });
+        });
+        delay = Math.min(30_000, delay * 2);
+      }
+    })();
   }
 
   /** Stops after the attempt in flight (if any) and saves the position. */
@@ -149,7 +170,8 @@ export class HookRunner {
     return true;
   }
 
-  async #run(): Promise<void> {
+  /** Reads and delivers until stopped (true) or the hook is disabled (true); false if the feed ended by itself. */
+  async #run(): Promise<boolean> {
     for (const p of await this.#d.store.pendingDeliveries(this.hook.id)) {
       this.#resumable.set(p.messageId, {
         id: p.id,
@@ -159,7 +181,7 @@ export class HookRunner {
     }
     const signal = this.#abort.signal;
     for await (const tx of this.#d.feed.read(this.#position, signal)) {
-      if (signal.aborted) return;
+      if (signal.aborted) return true;
       const events = tx.events.filter(this.#matches);
       if (events.length === 0) {
         this.#advance(tx);
@@ -169,10 +191,11 @@ export class HookRunner {
         this.hook.guarantee === 'transactional'
           ? await this.#transaction(tx, events)
           : await this.#perEvent(tx, events);
-      if (!done) return;
+      if (!done) return true;
       this.#position = tx.end;
       this.#d.hold?.acknowledged(this.hook.id, tx.end);
     }
+    return signal.aborted;
   }
 
   /** A non-matching transaction: nothing to send, move on (saved behind). */

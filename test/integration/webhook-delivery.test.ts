@@ -245,4 +245,37 @@ describe('webhook delivery', () => {
     for (const s of [oldSecret, rotated.secret])
       new StandardWebhook(s).verify(req.body, req.headers as Record<string, string>);
   });
+
+  it('a feed that fails does not silence the hook: it reads again from its position', async () => {
+    const feed = new MemoryFeed('clinic-h');
+    let failures = 1;
+    const flaky = {
+      end: () => feed.end(),
+      read(after: Parameters<MemoryFeed['read']>[0], signal: AbortSignal): AsyncIterable<TransactionEvents> {
+        if (failures-- > 0) {
+          return {
+            [Symbol.asyncIterator]: () => ({
+              next: () => Promise.reject(new Error('catch-up reader: connection lost')),
+            }),
+          };
+        }
+        return feed.read(after, signal);
+      },
+    };
+    const m = new WebhookManager({
+      store,
+      feed: flaky as unknown as MemoryFeed,
+      policy: { delaysMs: [50], windowMs: 60_000, jitter: 0 },
+      timeoutMs: 2000,
+      refuseInternalUrls: false,
+      metrics: webhookMetrics(new Registry()),
+      log: quiet,
+    });
+    managers.push(m);
+    const r = await receiver();
+    await m.create({ url: r.url, guarantee: 'transactional' });
+    const tx = feed.push(['ObsCreated']);
+    await r.waitFor(1, 10_000);
+    expect(r.requests[0].headers['webhook-id']).toBe(`clinic-h:${tx.txid}`);
+  });
 });
