@@ -42,7 +42,6 @@ export class PublishError extends Error {
 export class ConfirmWindow<T> {
   private queue: Array<Item<T> | undefined> = [];
   private head = 0;
-  private inflightCount = 0;
   private open = false;
   private waitingDrain = false;
   private pumping = false;
@@ -63,7 +62,7 @@ export class ConfirmWindow<T> {
 
   /** Messages sent and not yet confirmed. */
   get inflight(): number {
-    return this.inflightCount;
+    return this.sent.size;
   }
 
   /** Messages accepted and not yet sent. */
@@ -128,7 +127,7 @@ export class ConfirmWindow<T> {
 
   /** Resolves when nothing is queued or in flight, or after `timeoutMs` at the latest. */
   idle(timeoutMs: number): Promise<void> {
-    if (this.queued === 0 && this.inflightCount === 0) return Promise.resolve();
+    if (this.queued === 0 && this.sent.size === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);
       this.idleWaiters.push(() => {
@@ -142,11 +141,10 @@ export class ConfirmWindow<T> {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (this.open && !this.waitingDrain && this.inflightCount < this.limit && this.head < this.queue.length) {
+      while (this.open && !this.waitingDrain && this.sent.size < this.limit && this.head < this.queue.length) {
         const item = this.queue[this.head]!;
         this.queue[this.head++] = undefined;
         if (item.batch.settled) continue; // its call already failed; delivery re-sends it
-        this.inflightCount++;
         this.sent.add(item);
         this.metrics?.inflight(this.channel, 1);
         let ok = true;
@@ -170,7 +168,6 @@ export class ConfirmWindow<T> {
     if (item.done) return;
     item.done = true;
     this.sent.delete(item);
-    this.inflightCount--;
     this.metrics?.inflight(this.channel, -1);
     if (err) {
       this.metrics?.failed(this.channel, 1);
@@ -193,7 +190,7 @@ export class ConfirmWindow<T> {
   }
 
   private checkIdle(): void {
-    if (this.queued !== 0 || this.inflightCount !== 0) return;
+    if (this.queued !== 0 || this.sent.size !== 0) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();
