@@ -108,9 +108,15 @@ describe('commit hold', () => {
   });
 
   it('does not hold a transaction that no hook wants', async () => {
+    const yes = Number(await status('Rpl_semi_sync_master_yes_tx'));
     const times: number[] = [];
-    for (let i = 0; i < 5; i++) times.push((await timedCommit(() => om.startVisit(patientId))).commitMs);
-    expect(Math.max(...times)).toBeLessThan(50);
+    for (let i = 0; i < 9; i++) times.push((await timedCommit(() => om.startVisit(patientId))).commitMs);
+    times.sort((a, b) => a - b);
+    // The median: on a machine shared by many test runs a single COMMIT can lose a few hundred ms to scheduling.
+    expect(times[4]).toBeLessThan(50);
+    expect(times[8]).toBeLessThan(SERVER_TIMEOUT_MS);
+    // Each was acknowledged by the bridge at once, none released by the server's timeout.
+    expect(Number(await status('Rpl_semi_sync_master_yes_tx'))).toBe(yes + 9);
   });
 
   it('with the bridge stopped, COMMIT returns after the server timeout; the restarted bridge catches up', async () => {
