@@ -175,3 +175,61 @@ describe('the console', () => {
     await page.screenshot({ path: join(PROJECT_ROOT, '.tmp', 'console-e2e.png') });
   });
 });
+
+describe('the console with a token', () => {
+  const token = 'e2e-admin-token-0123456789';
+  let secured: BridgeProcess | undefined;
+
+  beforeAll(async () => {
+    // A second bridge on the same source, with its own state database, site (hence server id) and an admin token.
+    secured = startBridge(
+      {
+        BRIDGE_SOURCE_URL: db.url('openmrs'),
+        BRIDGE_STATE_URL: db.url('bridge_state_secured'),
+        BRIDGE_SITE: 'e2e-secured',
+        BRIDGE_HTTP_PORT: String(await freePort()),
+        BRIDGE_SOURCE_TIMEZONE: 'UTC',
+        BRIDGE_ADMIN_TOKEN: token,
+      },
+      join(PROJECT_ROOT, '.tmp', `e2e-console-secured-${process.pid}.log`),
+    );
+    await waitReady(secured, 90_000, token);
+  });
+
+  afterAll(async () => {
+    await secured?.stop();
+  });
+
+  it('asks for the token, then streams with it', async () => {
+    const tab = await browser!.newPage();
+    try {
+      await tab.goto(`${secured!.baseUrl}/`);
+      await tab.waitForSelector('#token-form:not([hidden])', { timeout: 10_000 });
+      await tab.waitForSelector('#stream-state.pill-bad:has-text("token")', { timeout: 10_000 });
+      await tab.fill('#token', token);
+      await tab.click('#token-form button[type="submit"]');
+      await tab.waitForSelector('#stream-state.pill-ok', { timeout: 10_000 });
+      expect(await tab.isHidden('#token-form')).toBe(true);
+      const p = await om.registerPatient();
+      await tab.waitForSelector(`tr.event-row[data-type="PatientCreated"][data-patient="${p.patientUuid}"]`, {
+        timeout: 2_000,
+      });
+      // The admin token opens the webhooks panel too.
+      await tab.waitForSelector('#webhooks-note:has-text("No webhooks registered")', { timeout: 10_000 });
+    } finally {
+      await tab.close();
+    }
+  });
+
+  it('takes the token from the link fragment', async () => {
+    const tab = await browser!.newPage();
+    try {
+      await tab.goto(`${secured!.baseUrl}/#access_token=${token}`);
+      await tab.waitForSelector('#stream-state.pill-ok', { timeout: 10_000 });
+      // The fragment is dropped from the address bar once read.
+      expect(new URL(tab.url()).hash).toBe('');
+    } finally {
+      await tab.close();
+    }
+  });
+});
