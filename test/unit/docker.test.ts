@@ -63,6 +63,12 @@ describe('docker-compose.yml', () => {
     expect(dependsOn.mariadb.condition).toBe('service_healthy');
   });
 
+  it('uses only well-formed variable interpolations', () => {
+    // Compose accepts `${VAR}`, `${VAR:-default}`, `${VAR:?message}` (and `$$` for a literal dollar).
+    const bad = read('docker-compose.yml').match(/\$(?!\$|\{[A-Z_][A-Z0-9_]*(?::?[-?][^}$]*)?\})/g);
+    expect(bad).toBeNull();
+  });
+
   it('mounts only files that exist', () => {
     for (const service of Object.values(compose.services)) {
       for (const volume of (service.volumes ?? []) as string[]) {
