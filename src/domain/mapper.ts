@@ -120,7 +120,7 @@ export class EventMapper {
             txid,
             txseq,
             txsize: size,
-            cursor: cursors(txseq),
+            cursor: cursors.at(txseq),
             data: d.data,
           }
         : {
@@ -136,7 +136,7 @@ export class EventMapper {
             txid,
             txseq,
             txsize: size,
-            cursor: cursors(txseq),
+            cursor: cursors.at(txseq),
             data: d.data,
           };
       if (!d.subject) delete e.subject;
@@ -150,18 +150,27 @@ export class EventMapper {
   private patchable: boolean | null = null;
 
   /**
-   * Cursors of one transaction's events. The default cursor encodes the transaction once and patches the txseq
-   * field per event (the layout is checked against `cursorFor` on the first transaction; else every event is encoded).
+   * Cursors of one transaction's events. The default cursor is encoded once per transaction and split around the
+   * base64url group that holds the txseq bytes, so an event's cursor is that group re-encoded between a fixed head and
+   * tail (the layout is checked against `cursorFor` on the first transaction; else every event is encoded).
    */
-  private cursorsOf(tx: Transaction): (txseq: number) => string {
-    if (this.cursor !== cursorFor) return (txseq) => this.cursor(tx, txseq);
-    const base = Buffer.from(cursorFor(tx, 1), 'base64url');
-    const patch = (txseq: number) => {
-      base.writeUInt32LE(txseq, CURSOR_TXSEQ_OFFSET);
-      return base.toString('base64url');
-    };
-    if (this.patchable === null) this.patchable = patch(7) === cursorFor(tx, 7) && patch(1) === cursorFor(tx, 1);
-    return this.patchable ? patch : (txseq) => cursorFor(tx, txseq);
+  private cursorsOf(tx: Transaction): CursorParts {
+    if (this.cursor !== cursorFor) return new CursorParts(tx, null, '', '', this.cursor);
+    const full = cursorFor(tx, 1);
+    const base = Buffer.from(full, 'base64url');
+    const parts =
+      base.length >= CURSOR_GROUP_END
+        ? new CursorParts(
+            tx,
+            base.subarray(CURSOR_GROUP_START, CURSOR_GROUP_END),
+            full.slice(0, (CURSOR_GROUP_START / 3) * 4),
+            full.slice((CURSOR_GROUP_END / 3) * 4),
+            cursorFor,
+          )
+        : new CursorParts(tx, null, '', '', cursorFor);
+    if (this.patchable === null)
+      this.patchable = parts.at(7) === cursorFor(tx, 7) && parts.at(1) === full && parts.at(300) === cursorFor(tx, 300);
+    return this.patchable ? parts : new CursorParts(tx, null, '', '', cursorFor);
   }
 
   /** The event drafts of a transaction's row changes, in order (no envelope numbering). */
@@ -377,8 +386,46 @@ const TWO_32 = 2 ** 32;
 function rawUnit(table: string, index: number, error: string | null): Unit {
   return { agg: 'row', table, id: 0, first: index, nets: [], rawIndex: [index], error: error ?? undefined };
 }
-/** Where capture's cursor layout (v1) keeps the txseq: after the version byte and the 8-byte start position. */
-const CURSOR_TXSEQ_OFFSET = 9;
+/**
+ * Where capture's cursor layout (v1) keeps the txseq: bytes 9-12, after the version byte and the 8-byte start
+ * position. In base64url they fall in the 3-byte groups of bytes 9-14 (characters 12-19).
+ */
+const CURSOR_GROUP_START = 9;
+const CURSOR_GROUP_END = 15;
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** The cursors of one transaction's events (see `EventMapper.cursorsOf`). */
+class CursorParts {
+  constructor(
+    private readonly tx: Transaction,
+    /** Bytes 9-14 of the encoded cursor (txseq patched in place), or null to encode every cursor. */
+    private readonly group: Buffer | null,
+    private readonly head: string,
+    private readonly tail: string,
+    private readonly encode: (tx: Transaction, txseq: number) => string,
+  ) {}
+
+  /** The cursor of event `txseq`. */
+  at(txseq: number): string {
+    const g = this.group;
+    if (g === null) return this.encode(this.tx, txseq);
+    g.writeUInt32LE(txseq, 0);
+    const x = (g[0] << 16) | (g[1] << 8) | g[2];
+    const y = (g[3] << 16) | (g[4] << 8) | g[5];
+    return (
+      this.head +
+      B64URL[x >>> 18] +
+      B64URL[(x >>> 12) & 63] +
+      B64URL[(x >>> 6) & 63] +
+      B64URL[x & 63] +
+      B64URL[y >>> 18] +
+      B64URL[(y >>> 12) & 63] +
+      B64URL[(y >>> 6) & 63] +
+      B64URL[y & 63] +
+      this.tail
+    );
+  }
+}
 
 /** Rows of tables without a role still teach uuids (e.g. a concept_name referenced by an obs in the same transaction). */
 function noteGeneric(refs: RefBatch, table: string, change: RowChange): void {

@@ -136,13 +136,22 @@ export class ReferenceResolver {
   }
 }
 
+/** Per RefSpec (by `idx`), a Map from integer id to value: small-integer keys hash without allocating. */
+type BySpec<V> = Array<Map<number, V> | undefined>;
+
+function mapOf<V>(by: BySpec<V>, spec: RefSpec): Map<number, V> {
+  let m = by[spec.idx];
+  if (m === undefined) by[spec.idx] = m = new Map();
+  return m;
+}
+
 /** The references of one transaction: note the rows, `want` the ids, `resolve()` once, then `get`. */
 export class RefBatch {
-  private readonly local = new Map<number, string>();
-  /** The part of `local` worth keeping in the cache for later transactions. */
-  private readonly learnt: number[] = [];
+  private readonly local: BySpec<string> = [];
+  /** The part of `local` worth keeping in the cache for later transactions (spec, id pairs). */
+  private readonly learnt: Array<RefSpec | number> = [];
   private readonly wanted = new Map<RefSpec, Set<number>>();
-  private readonly resolved = new Map<number, string | null>();
+  private readonly resolved: BySpec<string | null> = [];
   private readonly reasons = new Map<number, string>();
 
   constructor(private readonly owner: ReferenceResolver) {}
@@ -153,26 +162,26 @@ export class RefBatch {
     const id = row[spec.key];
     const uuid = row.uuid;
     if (typeof id === 'number' && typeof uuid === 'string') {
-      const k = cacheKey(spec, id);
-      this.local.set(k, uuid);
-      if (learn) this.learnt.push(k);
+      mapOf(this.local, spec).set(id, uuid);
+      if (learn) this.learnt.push(spec, id);
     }
   }
 
   /** Records a value known from this transaction (e.g. that a person is a patient). */
   noteValue(spec: RefSpec, id: number, value: string): void {
-    const k = cacheKey(spec, id);
-    this.local.set(k, value);
-    this.learnt.push(k);
+    mapOf(this.local, spec).set(id, value);
+    this.learnt.push(spec, id);
   }
 
   /** Asks for `spec` of row `id`; answered by `get` after `resolve()`. */
   want(spec: RefSpec, id: number): void {
-    const k = cacheKey(spec, id);
-    if (this.local.has(k) || this.resolved.has(k)) return;
-    const cached = this.owner.cache.get(k);
+    const local = this.local[spec.idx];
+    if (local !== undefined && local.has(id)) return;
+    const resolved = mapOf(this.resolved, spec);
+    if (resolved.has(id)) return;
+    const cached = this.owner.cache.get(cacheKey(spec, id));
     if (cached !== undefined) {
-      this.resolved.set(k, cached);
+      resolved.set(id, cached);
       this.owner.stats.cached++;
       return;
     }
@@ -192,35 +201,39 @@ export class RefBatch {
       for (let g = 0; g < groups.length; g++) {
         const [spec, ids] = groups[g];
         const found = results?.[g];
+        const resolved = mapOf(this.resolved, spec);
         for (const id of ids) {
-          const k = cacheKey(spec, id);
           const value = found?.get(id);
           if (value === undefined) {
-            this.resolved.set(k, null);
-            this.reasons.set(k, found ? NOT_FOUND : NO_LOOKUP);
+            resolved.set(id, null);
+            this.reasons.set(cacheKey(spec, id), found ? NOT_FOUND : NO_LOOKUP);
             stats.missing++;
           } else {
-            this.resolved.set(k, value);
-            cache.set(k, value);
+            resolved.set(id, value);
+            cache.set(cacheKey(spec, id), value);
             stats.queried++;
           }
         }
       }
     }
     // Values learnt from this transaction's rows are right for later transactions too.
-    for (const k of this.learnt) cache.set(k, this.local.get(k)!);
+    const learnt = this.learnt;
+    for (let i = 0; i < learnt.length; i += 2) {
+      const spec = learnt[i] as RefSpec;
+      const id = learnt[i + 1] as number;
+      cache.set(cacheKey(spec, id), this.local[spec.idx]!.get(id)!);
+    }
   }
 
   /** The resolved value, or null (then `reason` says why). */
   get(spec: RefSpec, id: number): string | null {
-    const k = cacheKey(spec, id);
-    const local = this.local.get(k);
+    const local = this.local[spec.idx]?.get(id);
     if (local !== undefined) {
       this.owner.stats.local++;
       return local;
     }
-    const value = this.resolved.get(k);
-    if (value === undefined) throw new Error(`reference ${k} was not requested before resolve()`);
+    const value = this.resolved[spec.idx]?.get(id);
+    if (value === undefined) throw new Error(`reference ${cacheKey(spec, id)} was not requested before resolve()`);
     return value;
   }
 

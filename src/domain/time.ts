@@ -12,6 +12,8 @@ export class SourceClock {
   private readonly fmt: Intl.DateTimeFormat | null;
   /** Wall-clock minute (`YYYY-MM-DD HH:MM`) -> converted UTC minute (`YYYY-MM-DDTHH:MM`). */
   private readonly minutes = new Map<string, string>();
+  /** Whole source value -> converted value: OpenMRS rows repeat the same few DATETIMEs (date_created, obs_datetime). */
+  private readonly values = new Map<string, string>();
 
   /** @param timeZone an IANA zone (`Africa/Nairobi`), `UTC`, or a fixed offset `+03:00`. Throws on an unknown zone. */
   constructor(timeZone: string) {
@@ -57,7 +59,17 @@ export class SourceClock {
    * A repeated wall time (DST end) is read as its first occurrence; a skipped one (DST start) with the summer offset.
    */
   toUtc(value: string | null | undefined): string | null {
-    if (value == null || value.startsWith('0000-00-00')) return null;
+    if (value == null) return null;
+    const hit = this.values.get(value);
+    if (hit !== undefined) return hit;
+    if (value.startsWith('0000-00-00')) return null;
+    const out = this.convert(value);
+    if (this.values.size >= 100_000) this.values.clear();
+    this.values.set(value, out);
+    return out;
+  }
+
+  private convert(value: string): string {
     // Offsets are whole minutes, so the converted `YYYY-MM-DDTHH:MM` depends on the wall minute only: cache it.
     const key = value.slice(0, 16);
     let prefix = this.minutes.get(key);
