@@ -1,13 +1,8 @@
 /** `BRIDGE_START` and `reset-positions --start`: where a consumer with no stored position starts. */
-import { parseStartSpec } from '../capture/start-position.js';
+import { parseStartSpec, type StartSpec } from '../capture/start-position.js';
 
 /** A parsed start form. A `cursor` is decoded (and so validated) by the capture cursor codec when it is used. */
-export type StartSpec =
-  | { kind: 'latest' }
-  | { kind: 'earliest' }
-  | { kind: 'gtid'; gtid: string }
-  | { kind: 'binlog'; file: string; pos: number }
-  | { kind: 'cursor'; cursor: string };
+export type { StartSpec };
 
 /**
  * Parses a start form; throws an Error whose message says which forms are accepted. Delegates to the capture

@@ -3,6 +3,7 @@
  * checkpointer, metrics and the HTTP app. `start()` brings it up in dependency order and fails fast on a problem the
  * operator must fix; `stop()` finishes in-flight publishes, saves the checkpoint and closes everything.
  */
+import { redact } from '../config/redact.js';
 import mysql from 'mysql2/promise';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
@@ -500,13 +501,3 @@ function isFatal(err: Error): boolean {
   return err instanceof BinlogError && err.fatal;
 }
 
-/** The URL without its password, for logs. */
-export function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '<invalid url>';
-  }
-}

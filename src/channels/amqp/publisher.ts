@@ -12,7 +12,7 @@ import { routeOf } from '../../domain/routing.js';
 import type { ChannelMetrics, ChannelPublisher } from '../../delivery/types.js';
 import { ConfirmWindow, PublishError } from '../confirm-window.js';
 import { Backoff } from '../backoff.js';
-import { redact } from '../redact.js';
+import { redact } from '../../config/redact.js';
 import { type ChannelLogger, silentLogger } from '../logger.js';
 
 export interface AmqpPublisherOptions {

@@ -17,7 +17,7 @@ import { routeOf } from '../../domain/routing.js';
 import type { ChannelMetrics, ChannelPublisher } from '../../delivery/types.js';
 import { ConfirmWindow, PublishError } from '../confirm-window.js';
 import { type ChannelLogger, silentLogger } from '../logger.js';
-import { redact } from '../redact.js';
+import { redact } from '../../config/redact.js';
 
 export interface MqttPublisherOptions {
   /** `mqtt://host:port` (BRIDGE_MQTT_URL); `mqtts://` and `ws(s)://` work too. */
