@@ -6,7 +6,6 @@
  *
  * Column names come from the binlog, so they only ever enter the generated source through JSON.stringify.
  */
-import type { RowImage } from '../types.js';
 import { BinlogDecodeError } from './bytes.js';
 import { TextKind, cp1252Slice, decodeText } from './charset.js';
 import { formatDecimal } from './decimal.js';
@@ -22,7 +21,6 @@ import {
   setValue,
   uint64,
   type DecodePlan,
-  type RowReader,
 } from './rows.js';
 import {
   formatDate,
@@ -186,11 +184,25 @@ export function compileFullImage(plan: DecodePlan): FullImage {
   );
   lines.push(`return { ${props.join(', ')} };`);
   const body = lines.join('\n');
-  const factory = new Function('h', 'L', 'T', `return function decodeFullImage(buf, pos, end, reader) {\n${body}\n};`);
-  return factory(helpers, plan.labels, `${plan.table.schema}.${plan.table.table}`) as (
-    buf: Buffer,
-    pos: number,
-    end: number,
-    reader: RowReader,
-  ) => RowImage;
+  const name = `${plan.table.schema}.${plan.table.table}`;
+  // The same definition compiled again (a new reader or connection, a re-sent TABLE_MAP) reuses the function, so
+  // its rows keep the same hidden class: code downstream (the domain mapper) stays monomorphic across reconnects.
+  const key = `${name}\0${JSON.stringify(plan.labels)}\0${body}`;
+  let fn = compiledImages.get(key);
+  if (!fn) {
+    const factory = new Function(
+      'h',
+      'L',
+      'T',
+      `return function decodeFullImage(buf, pos, end, reader) {\n${body}\n};`,
+    );
+    fn = factory(helpers, plan.labels, name) as FullImage;
+    if (compiledImages.size >= MAX_COMPILED) compiledImages.delete(compiledImages.keys().next().value!);
+    compiledImages.set(key, fn);
+  }
+  return fn;
 }
+
+/** Compiled full-image decoders by table name, enum labels and generated source (bounded, oldest dropped). */
+const compiledImages = new Map<string, FullImage>();
+const MAX_COMPILED = 2_000;
