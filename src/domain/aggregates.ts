@@ -82,6 +82,7 @@ function assemble(
   let meaningful = false;
   const data: Record<string, unknown> = root ? convert(root, ctx, '') : { uuid: ownUuid(unit, ctx) };
   if (root?.op === 'update') meaningful = diffInto(convert(root, ctx, '', 'before'), data, '', changes);
+  const rootInserted = root?.op === 'insert';
   for (const c of collections) data[c] = [];
   for (const net of unit.nets) {
     const part = net.role.part;
@@ -99,11 +100,14 @@ function assemble(
     }
     const obj = convert(net, ctx, `${part}.`);
     (data[part] as unknown[]).push(obj);
-    const key = `${part}.${String(obj.uuid)}`;
-    if (net.op === 'update')
+    if (net.op === 'update') {
+      const key = `${part}.${String(obj.uuid)}`;
       meaningful = diffInto(convert(net, ctx, `${key}.`, 'before'), obj, `${key}.`, changes) || meaningful;
-    else {
-      changes[key] = net.op === 'insert' ? { from: null, to: obj } : { from: obj, to: null };
+    } else {
+      // Builders drop `changes` when the root is inserted (a Created event): skip building them then.
+      if (!rootInserted)
+        changes[`${part}.${String(obj.uuid)}`] =
+          net.op === 'insert' ? { from: null, to: obj } : { from: obj, to: null };
       meaningful = true;
     }
   }

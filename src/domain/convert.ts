@@ -64,13 +64,35 @@ function toInt(v: ColumnValue): number | null {
 
 /** Registers every reference of `row` with the batch (call before `resolve()`). */
 export function wantRefs(fields: readonly CompiledField[], row: RowImage, refs: RefBatch): void {
-  for (let i = 0; i < fields.length; i++) {
-    const f = fields[i];
+  wanterOf(fields)(row, refs);
+}
+
+type Wanter = (row: RowImage, refs: RefBatch) => void;
+const wanters = new WeakMap<readonly CompiledField[], Wanter>();
+
+/** Registers one reference value (a number, or a numeric string). */
+function wantValue(refs: RefBatch, spec: RefSpec, v: ColumnValue | undefined): void {
+  if (typeof v === 'number') refs.want(spec, v);
+  else if (typeof v === 'string' && v !== '') refs.want(spec, Number(v));
+}
+
+/** Builds (once per spec) straight-line code reading each reference column by its constant name (monomorphic loads). */
+function wanterOf(fields: readonly CompiledField[]): Wanter {
+  let fn = wanters.get(fields);
+  if (fn) return fn;
+  const specs: RefSpec[] = [];
+  const lines: string[] = [];
+  for (const f of fields) {
     if (f.ref === null) continue;
-    const v = row[f.column];
-    if (typeof v === 'number') refs.want(f.ref, v);
-    else if (typeof v === 'string' && v !== '') refs.want(f.ref, Number(v));
+    specs.push(f.ref);
+    lines.push(
+      `v = row[${JSON.stringify(f.column)}]; if (v !== null && v !== undefined) W(refs, S[${specs.length - 1}], v);`,
+    );
   }
+  const body = `return function want(row, refs) { let v; ${lines.join(' ')} };`;
+  fn = new Function('W', 'S', body)(wantValue, specs) as Wanter;
+  wanters.set(fields, fn);
+  return fn;
 }
 
 type Converter = (row: RowImage, ctx: ConvertContext, path: string) => Record<string, unknown>;

@@ -99,7 +99,7 @@ export class EventMapper {
     const drafts = await this.mapRows(rows);
     const size = drafts.length;
     const time = unixToIso(tx.commitTime);
-    const cursors = this.cursorsOf(tx);
+    const cursors = size > 0 ? this.cursorsOf(tx) : null;
     const events: BridgeEvent[] = new Array(size);
     for (let i = 0; i < size; i++) {
       const d = drafts[i];
@@ -120,7 +120,7 @@ export class EventMapper {
             txid,
             txseq,
             txsize: size,
-            cursor: cursors.at(txseq),
+            cursor: cursors!.at(txseq),
             data: d.data,
           }
         : {
@@ -136,7 +136,7 @@ export class EventMapper {
             txid,
             txseq,
             txsize: size,
-            cursor: cursors.at(txseq),
+            cursor: cursors!.at(txseq),
             data: d.data,
           };
       if (!d.subject) delete e.subject;
@@ -147,30 +147,62 @@ export class EventMapper {
     return result;
   }
 
-  private patchable: boolean | null = null;
+  /** Transactions whose fast-built cursors are still compared with capture's `cursorFor` (then trusted). */
+  private cursorChecks = 64;
+  private cursorFast = true;
+  private readonly cursorScratch = Buffer.alloc(CURSOR_SCRATCH);
 
   /**
-   * Cursors of one transaction's events. The default cursor is encoded once per transaction and split around the
-   * base64url group that holds the txseq bytes, so an event's cursor is that group re-encoded between a fixed head and
-   * tail (the layout is checked against `cursorFor` on the first transaction; else every event is encoded).
+   * Cursors of one transaction's events. The default cursor (capture's layout v1, see cursor.ts) is built once per
+   * transaction in a reused buffer and split around the base64url group that holds the txseq bytes, so an event's
+   * cursor is that group re-encoded between a fixed head and tail. The first transactions are checked against
+   * `cursorFor`; on any difference every cursor is encoded by `cursorFor` from then on.
    */
   private cursorsOf(tx: Transaction): CursorParts {
-    if (this.cursor !== cursorFor) return new CursorParts(tx, null, '', '', this.cursor);
-    const full = cursorFor(tx, 1);
-    const base = Buffer.from(full, 'base64url');
-    const parts =
-      base.length >= CURSOR_GROUP_END
-        ? new CursorParts(
-            tx,
-            base.subarray(CURSOR_GROUP_START, CURSOR_GROUP_END),
-            full.slice(0, (CURSOR_GROUP_START / 3) * 4),
-            full.slice((CURSOR_GROUP_END / 3) * 4),
-            cursorFor,
-          )
-        : new CursorParts(tx, null, '', '', cursorFor);
-    if (this.patchable === null)
-      this.patchable = parts.at(7) === cursorFor(tx, 7) && parts.at(1) === full && parts.at(300) === cursorFor(tx, 300);
-    return this.patchable ? parts : new CursorParts(tx, null, '', '', cursorFor);
+    if (this.cursor !== cursorFor || !this.cursorFast) return new CursorParts(tx, '', '', -1, 0, this.cursor);
+    const full = this.encodeCursorBase(tx);
+    if (full === null) return new CursorParts(tx, '', '', -1, 0, cursorFor);
+    const b = this.cursorScratch;
+    const parts = new CursorParts(tx, full.slice(0, 12), full.slice(20), b[13], b[14], cursorFor);
+    if (this.cursorChecks > 0) {
+      this.cursorChecks--;
+      const ok =
+        parts.at(1) === cursorFor(tx, 1) && parts.at(7) === cursorFor(tx, 7) && parts.at(300) === cursorFor(tx, 300);
+      if (!ok) {
+        this.cursorFast = false;
+        return new CursorParts(tx, '', '', -1, 0, cursorFor);
+      }
+    }
+    return parts;
+  }
+
+  /** The cursor of event 1 of `tx` (layout v1), or null when it does not fit the scratch buffer. */
+  private encodeCursorBase(tx: Transaction): string | null {
+    const b = this.cursorScratch;
+    const pos = tx.start.pos;
+    if (!Number.isSafeInteger(pos) || pos < 0) return null;
+    b[0] = 1;
+    b.writeUInt32LE(pos % TWO_32, 1);
+    b.writeUInt32LE(Math.floor(pos / TWO_32), 5);
+    b.writeUInt32LE(1, 9);
+    let o = 13;
+    const file = tx.start.file;
+    const txid = tx.gtid ?? '';
+    const state = tx.startGtidState ?? '';
+    // Lengths in UTF-8 bytes; the scratch buffer is large enough for any value that fits (255 + 255 + state).
+    if (file.length > 255 || txid.length > 255 || 16 + file.length * 3 + txid.length * 3 + state.length * 3 > b.length)
+      return null;
+    const fileLen = b.write(file, o + 1, 'utf8');
+    if (fileLen > 255) return null;
+    b[o] = fileLen;
+    o += 1 + fileLen;
+    const txidLen = b.write(txid, o + 1, 'utf8');
+    if (txidLen > 255) return null;
+    b[o] = txidLen;
+    o += 1 + txidLen;
+    o += b.write(state, o, 'utf8');
+    if (o < CURSOR_GROUP_END) return null;
+    return b.toString('base64url', 0, o);
   }
 
   /** The event drafts of a transaction's row changes, in order (no envelope numbering). */
@@ -390,28 +422,28 @@ function rawUnit(table: string, index: number, error: string | null): Unit {
  * Where capture's cursor layout (v1) keeps the txseq: bytes 9-12, after the version byte and the 8-byte start
  * position. In base64url they fall in the 3-byte groups of bytes 9-14 (characters 12-19).
  */
-const CURSOR_GROUP_START = 9;
 const CURSOR_GROUP_END = 15;
+const CURSOR_SCRATCH = 16 * 1024;
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 /** The cursors of one transaction's events (see `EventMapper.cursorsOf`). */
 class CursorParts {
   constructor(
     private readonly tx: Transaction,
-    /** Bytes 9-14 of the encoded cursor (txseq patched in place), or null to encode every cursor. */
-    private readonly group: Buffer | null,
     private readonly head: string,
     private readonly tail: string,
+    /** Bytes 13 and 14 of the encoded cursor (after the txseq), or -1 to encode every cursor with `encode`. */
+    private readonly b13: number,
+    private readonly b14: number,
     private readonly encode: (tx: Transaction, txseq: number) => string,
   ) {}
 
   /** The cursor of event `txseq`. */
   at(txseq: number): string {
-    const g = this.group;
-    if (g === null) return this.encode(this.tx, txseq);
-    g.writeUInt32LE(txseq, 0);
-    const x = (g[0] << 16) | (g[1] << 8) | g[2];
-    const y = (g[3] << 16) | (g[4] << 8) | g[5];
+    if (this.b13 < 0) return this.encode(this.tx, txseq);
+    // Bytes 9-14: txseq (LE) then b13, b14; as two 24-bit base64url groups.
+    const x = ((txseq & 0xff) << 16) | (((txseq >>> 8) & 0xff) << 8) | ((txseq >>> 16) & 0xff);
+    const y = ((txseq >>> 24) << 16) | (this.b13 << 8) | this.b14;
     return (
       this.head +
       B64URL[x >>> 18] +
