@@ -100,6 +100,7 @@ export class EventMapper {
     const size = drafts.length;
     const time = unixToIso(tx.commitTime);
     const cursors = size > 0 ? this.cursorsOf(tx) : null;
+    const idPrefix = `${this.site}:${txid}:`;
     const events: BridgeEvent[] = new Array(size);
     for (let i = 0; i < size; i++) {
       const d = drafts[i];
@@ -108,7 +109,7 @@ export class EventMapper {
       const e: BridgeEvent = d.patientuuid
         ? {
             specversion: '1.0',
-            id: `${this.site}:${txid}:${txseq}`,
+            id: idPrefix + txseq,
             source: this.source,
             type: d.type,
             subject: d.subject,
@@ -125,7 +126,7 @@ export class EventMapper {
           }
         : {
             specversion: '1.0',
-            id: `${this.site}:${txid}:${txseq}`,
+            id: idPrefix + txseq,
             source: this.source,
             type: d.type,
             subject: d.subject,
@@ -192,15 +193,15 @@ export class EventMapper {
     // Lengths in UTF-8 bytes; the scratch buffer is large enough for any value that fits (255 + 255 + state).
     if (file.length > 255 || txid.length > 255 || 16 + file.length * 3 + txid.length * 3 + state.length * 3 > b.length)
       return null;
-    const fileLen = b.write(file, o + 1, 'utf8');
+    const fileLen = writeUtf8(b, file, o + 1);
     if (fileLen > 255) return null;
     b[o] = fileLen;
     o += 1 + fileLen;
-    const txidLen = b.write(txid, o + 1, 'utf8');
+    const txidLen = writeUtf8(b, txid, o + 1);
     if (txidLen > 255) return null;
     b[o] = txidLen;
     o += 1 + txidLen;
-    o += b.write(state, o, 'utf8');
+    o += writeUtf8(b, state, o);
     if (o < CURSOR_GROUP_END) return null;
     return b.toString('base64url', 0, o);
   }
@@ -211,7 +212,8 @@ export class EventMapper {
     // Units in the order of their first row; raw rows (no aggregate) are units of their own, so that drafts come out
     // in row order without sorting unless folding moved a unit earlier.
     const units: Unit[] = [];
-    const byKey = new Map<number, Unit>();
+    // Per root table (TableRole.unitIdx), units by aggregate id: small-integer keys.
+    const byKey: Array<Map<number, Unit> | undefined> = [];
 
     // 1. group
     for (let i = 0; i < rows.length; i++) {
@@ -224,7 +226,7 @@ export class EventMapper {
       }
       const img = change.after ?? change.before;
       if (!img) continue;
-      const role = TABLE_ROLES[table];
+      const role = ROLES.get(table);
       if (!role) {
         noteGeneric(refs, table, change);
         units.push(rawUnit(table, i, null));
@@ -240,11 +242,12 @@ export class EventMapper {
         units.push(rawUnit(table, i, `${table}.${role.key} is not an integer id`));
         continue;
       }
-      const key = role.unitIdx * TWO_32 + id;
-      let unit = byKey.get(key);
+      let units1 = byKey[role.unitIdx];
+      if (units1 === undefined) byKey[role.unitIdx] = units1 = new Map();
+      let unit = units1.get(id);
       if (!unit) {
         unit = { agg: role.agg, table: role.root, id, first: i, nets: [], rawIndex: [] };
-        byKey.set(key, unit);
+        units1.set(id, unit);
         units.push(unit);
       }
       addRow(unit, change, i, role);
@@ -261,7 +264,7 @@ export class EventMapper {
       const prevId = root.after![prevCol];
       if (typeof prevId !== 'number') continue;
       if (unit.agg === 'order' && !/^(REVISE|DISCONTINUE)$/i.test(String(root.after!.order_action))) continue;
-      const prev = byKey.get(TABLE_ROLES[unit.table].unitIdx * TWO_32 + prevId);
+      const prev = byKey[TABLE_ROLES[unit.table].unitIdx]?.get(prevId);
       if (!prev || prev.foldedInto || prev.previous || prev === unit) continue;
       const prevRoot = rootNet(prev);
       if (!prevRoot || prevRoot.op !== 'update' || prev.nets.length !== 1) continue;
@@ -284,7 +287,8 @@ export class EventMapper {
       this.wantUnit(unit, refs);
       if (unit.previous) this.wantUnit(unit.previous, refs);
     }
-    await refs.resolve();
+    if (refs.needsQuery) await refs.resolve();
+    else refs.learn();
 
     // 4. build
     const ctx: ConvertContext = { clock: this.clock, refs, unresolved: [] };
@@ -414,6 +418,9 @@ export class EventMapper {
 
 const TWO_32 = 2 ** 32;
 
+/** TABLE_ROLES as a Map: table names come from the binlog (not internalized), which a Map hashes once per string. */
+const ROLES = new Map(Object.entries(TABLE_ROLES));
+
 /** A unit for one row of a table with no aggregate (or one that cannot be keyed): it becomes RowChanged. */
 function rawUnit(table: string, index: number, error: string | null): Unit {
   return { agg: 'row', table, id: 0, first: index, nets: [], rawIndex: [index], error: error ?? undefined };
@@ -425,6 +432,20 @@ function rawUnit(table: string, index: number, error: string | null): Unit {
 const CURSOR_GROUP_END = 15;
 const CURSOR_SCRATCH = 16 * 1024;
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** The two base64url characters of every 12-bit value. */
+const B64URL_PAIRS = Array.from({ length: 4096 }, (_, v) => B64URL[v >>> 6] + B64URL[v & 63]);
+
+/** Writes `s` as UTF-8 at `o`, returns the bytes written: short ASCII strings (file, GTIDs) byte by byte in JS. */
+function writeUtf8(b: Buffer, s: string, o: number): number {
+  const n = s.length;
+  if (n > 64) return b.write(s, o, 'utf8');
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return b.write(s, o, 'utf8');
+    b[o + i] = c;
+  }
+  return n;
+}
 
 /** The cursors of one transaction's events (see `EventMapper.cursorsOf`). */
 class CursorParts {
@@ -444,18 +465,8 @@ class CursorParts {
     // Bytes 9-14: txseq (LE) then b13, b14; as two 24-bit base64url groups.
     const x = ((txseq & 0xff) << 16) | (((txseq >>> 8) & 0xff) << 8) | ((txseq >>> 16) & 0xff);
     const y = ((txseq >>> 24) << 16) | (this.b13 << 8) | this.b14;
-    return (
-      this.head +
-      B64URL[x >>> 18] +
-      B64URL[(x >>> 12) & 63] +
-      B64URL[(x >>> 6) & 63] +
-      B64URL[x & 63] +
-      B64URL[y >>> 18] +
-      B64URL[(y >>> 12) & 63] +
-      B64URL[(y >>> 6) & 63] +
-      B64URL[y & 63] +
-      this.tail
-    );
+    const mid = B64URL_PAIRS[x >>> 12] + B64URL_PAIRS[x & 4095] + (B64URL_PAIRS[y >>> 12] + B64URL_PAIRS[y & 4095]);
+    return this.head + mid + this.tail;
   }
 }
 

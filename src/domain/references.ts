@@ -216,7 +216,17 @@ export class RefBatch {
         }
       }
     }
-    // Values learnt from this transaction's rows are right for later transactions too.
+    this.learn();
+  }
+
+  /** Whether `resolve()` has anything to query; when not, `learn()` alone completes the batch without a promise. */
+  get needsQuery(): boolean {
+    return this.wanted.size > 0;
+  }
+
+  /** Caches the values learnt from this transaction's rows: they are right for later transactions too. */
+  learn(): void {
+    const cache = this.owner.cache;
     const learnt = this.learnt;
     for (let i = 0; i < learnt.length; i += 2) {
       const spec = learnt[i] as RefSpec;
