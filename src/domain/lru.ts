@@ -51,3 +51,59 @@ export class Lru<K, V> {
     this.old.clear();
   }
 }
+
+/**
+ * The same two-generation cache for keys made of a small group number and an integer id (a RefSpec's `idx` and a row
+ * id): one Map per group and generation, so keys stay small integers (no boxed doubles, cheap hashing).
+ */
+export class GroupedLru<V> {
+  private young: Array<Map<number, V> | undefined> = [];
+  private old: Array<Map<number, V> | undefined> = [];
+  private youngSize = 0;
+  private oldSize = 0;
+  private readonly half: number;
+
+  constructor(readonly capacity: number) {
+    if (!(capacity > 1)) throw new RangeError('cache capacity must be at least 2');
+    this.half = Math.floor(capacity / 2);
+  }
+
+  /** Entries held (both generations; at most `capacity`). */
+  get size(): number {
+    return this.youngSize + this.oldSize;
+  }
+
+  /** The value (refreshed as recently used), or undefined. */
+  get(group: number, id: number): V | undefined {
+    const v = this.young[group]?.get(id);
+    if (v !== undefined) return v;
+    const o = this.old[group]?.get(id);
+    if (o !== undefined) this.promote(group, id, o);
+    return o;
+  }
+
+  set(group: number, id: number, value: V): void {
+    const m = this.young[group];
+    if (m !== undefined && m.has(id)) m.set(id, value);
+    else this.promote(group, id, value);
+  }
+
+  private promote(group: number, id: number, value: V): void {
+    if (this.youngSize >= this.half) {
+      this.old = this.young;
+      this.oldSize = this.youngSize;
+      this.young = [];
+      this.youngSize = 0;
+    }
+    let m = this.young[group];
+    if (m === undefined) this.young[group] = m = new Map();
+    m.set(id, value);
+    this.youngSize++;
+  }
+
+  clear(): void {
+    this.young = [];
+    this.old = [];
+    this.youngSize = this.oldSize = 0;
+  }
+}

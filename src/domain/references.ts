@@ -4,7 +4,7 @@
  * uuids never change, so a cached uuid is always right; an id that is nowhere resolves to null with a reason.
  */
 import type { RowImage } from '../source/types.js';
-import { Lru } from './lru.js';
+import { GroupedLru } from './lru.js';
 
 /** Looks values up in the source database by integer key, in batches. */
 export interface ReferenceLookup {
@@ -98,14 +98,15 @@ export interface ResolverStats {
 
 /** Long-lived: owns the LRU cache and the lookup. One `batch()` per transaction. */
 export class ReferenceResolver {
-  readonly cache: Lru<number, string>;
+  /** uuids (and other values) by RefSpec `idx` and id. */
+  readonly cache: GroupedLru<string>;
   readonly stats: ResolverStats = { local: 0, cached: 0, queried: 0, queries: 0, missing: 0 };
 
   constructor(
     readonly lookup: ReferenceLookup | null,
     capacity = 100_000,
   ) {
-    this.cache = new Lru(capacity);
+    this.cache = new GroupedLru(capacity);
   }
 
   /** A resolution batch for one transaction. */
@@ -179,7 +180,7 @@ export class RefBatch {
     if (local !== undefined && local.has(id)) return;
     const resolved = mapOf(this.resolved, spec);
     if (resolved.has(id)) return;
-    const cached = this.owner.cache.get(cacheKey(spec, id));
+    const cached = this.owner.cache.get(spec.idx, id);
     if (cached !== undefined) {
       resolved.set(id, cached);
       this.owner.stats.cached++;
@@ -210,7 +211,7 @@ export class RefBatch {
             stats.missing++;
           } else {
             resolved.set(id, value);
-            cache.set(cacheKey(spec, id), value);
+            cache.set(spec.idx, id, value);
             stats.queried++;
           }
         }
@@ -231,7 +232,7 @@ export class RefBatch {
     for (let i = 0; i < learnt.length; i += 2) {
       const spec = learnt[i] as RefSpec;
       const id = learnt[i + 1] as number;
-      cache.set(cacheKey(spec, id), this.local[spec.idx]!.get(id)!);
+      cache.set(spec.idx, id, this.local[spec.idx]!.get(id)!);
     }
   }
 
