@@ -87,6 +87,8 @@ function bridgeEnv(db: MariaDbServer, start: string, phase: string, extra: Recor
     BRIDGE_SOURCE_TIMEZONE: 'UTC',
     BRIDGE_START: start,
     BRIDGE_LOG_LEVEL: 'warn',
+    // e.g. BENCH_BRIDGE_NODE_OPTIONS='--import ./bench/cpu-profile.mjs' to profile the bridge (see that file).
+    ...(process.env.BENCH_BRIDGE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_BRIDGE_NODE_OPTIONS } : {}),
     ...extra,
   };
 }

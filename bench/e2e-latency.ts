@@ -84,7 +84,7 @@ async function main(): Promise<void> {
       BRIDGE_AMQP_EXCHANGE: exchange,
       BRIDGE_MQTT_URL: broker.url,
       BRIDGE_LOG_LEVEL: 'info',
-      // e.g. BENCH_BRIDGE_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=.tmp/prof' to profile the bridge.
+      // e.g. BENCH_BRIDGE_NODE_OPTIONS='--import ./bench/cpu-profile.mjs' to profile the bridge (see that file).
       ...(process.env.BENCH_BRIDGE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_BRIDGE_NODE_OPTIONS } : {}),
     });
     await bridge.ready(60_000);
