@@ -1,8 +1,9 @@
 /**
- * Event JSON for WebSocket frames, computed once per event however many clients receive it: live transactions reach
- * every follower as the same objects, so a weak cache keyed by the event serves them all and goes with the event.
+ * Event JSON, computed once per event however many channels and clients send it: live transactions reach every
+ * follower (AMQP, MQTT, each WebSocket client) as the same objects, so a weak cache keyed by the event serves them all
+ * and goes with the event.
  */
-import type { BridgeEvent } from '../../domain/types.js';
+import type { BridgeEvent } from '../domain/types.js';
 
 const cache = new WeakMap<BridgeEvent, string>();
 

@@ -13,6 +13,7 @@ import type { ChannelMetrics, ChannelPublisher } from '../../delivery/types.js';
 import { ConfirmWindow, PublishError } from '../confirm-window.js';
 import { Backoff } from '../backoff.js';
 import { redact } from '../../config/redact.js';
+import { eventJson } from '../event-json.js';
 import { type ChannelLogger, silentLogger } from '../logger.js';
 
 export interface AmqpPublisherOptions {
@@ -131,7 +132,7 @@ export class AmqpPublisher implements ChannelPublisher {
     this.backoff.reset();
     const { exchange, site } = this.options;
     this.window.attach((event, confirm) => {
-      const body = Buffer.from(JSON.stringify(event));
+      const body = Buffer.from(eventJson(event));
       return channel.publish(
         exchange,
         amqpRoutingKey(site, event),

@@ -13,7 +13,7 @@ import type { Socket } from 'node:net';
 import type { ChannelMetrics, EventStreamSource } from '../../delivery/types.js';
 import { type ChannelLogger, silentLogger } from '../logger.js';
 import { matches, type StreamQuery } from './filter.js';
-import { eventJson } from './serialize.js';
+import { eventJson } from '../event-json.js';
 
 export interface StreamClientOptions {
   source: EventStreamSource;
@@ -36,12 +36,23 @@ export async function serveStreamClient(socket: WebSocket, query: StreamQuery, o
   const abort = new AbortController();
   socket.once('close', () => abort.abort());
   const { filter, after } = query;
+  // The TCP socket under ws is corked from the first frame until the microtasks that follow have run (the stream
+  // hands over transactions it already holds without a turn of the event loop), so a burst of frames leaves in one
+  // write instead of one syscall per event; nothing waits on a timer.
+  const raw = (socket as unknown as { _socket?: Socket })._socket;
+  let corked = false;
+  const uncork = () => {
+    if (!corked) return;
+    corked = false;
+    raw?.uncork();
+  };
   try {
     for await (const tx of options.source.follow({ after, signal: abort.signal })) {
       let sent = 0;
       for (const event of tx.events) {
         if (!matches(filter, event)) continue;
         if (socket.bufferedAmount > options.maxBufferedBytes) {
+          uncork();
           options.metrics?.published('websocket', sent);
           sent = 0;
           if (!(await drained(socket, options.maxBufferedBytes, options.stallMs, abort.signal))) {
@@ -52,6 +63,11 @@ export async function serveStreamClient(socket: WebSocket, query: StreamQuery, o
           }
         }
         if (socket.readyState !== socket.OPEN) return;
+        if (!corked && raw) {
+          corked = true;
+          raw.cork();
+          process.nextTick(uncork);
+        }
         socket.send(eventJson(event));
         sent++;
       }
@@ -67,6 +83,7 @@ export async function serveStreamClient(socket: WebSocket, query: StreamQuery, o
     options.metrics?.failed('websocket', 1);
     socket.close(CLOSE.internal, 'stream error');
   } finally {
+    uncork();
     abort.abort();
   }
 }
