@@ -23,6 +23,8 @@ export function uuidRef(table: string, key: string): RefSpec {
 
 /** Flattens a field spec once (memoized). */
 export function compile(spec: FieldSpec): CompiledField[] {
+  // Consecutive rows are mostly of one table (the obs of an encounter): a one-entry memo before the WeakMap.
+  if (spec === lastSpec) return lastCompiled;
   let out = compiled.get(spec);
   if (!out) {
     out = Object.entries(spec).map(([name, f]) => ({
@@ -33,8 +35,12 @@ export function compile(spec: FieldSpec): CompiledField[] {
     }));
     compiled.set(spec, out);
   }
+  lastSpec = spec;
+  lastCompiled = out;
   return out;
 }
+let lastSpec: FieldSpec | null = null;
+let lastCompiled: CompiledField[] = [];
 
 /** One reference that resolved to null, with where it was in the payload. */
 export interface UnresolvedRef {
@@ -69,6 +75,8 @@ export function wantRefs(fields: readonly CompiledField[], row: RowImage, refs: 
 
 type Wanter = (row: RowImage, refs: RefBatch) => void;
 const wanters = new WeakMap<readonly CompiledField[], Wanter>();
+let lastWanted: readonly CompiledField[] | null = null;
+let lastWanter: Wanter = () => undefined;
 
 /** Registers one reference value (a number, or a numeric string). */
 function wantValue(refs: RefBatch, spec: RefSpec, v: ColumnValue | undefined): void {
@@ -78,8 +86,12 @@ function wantValue(refs: RefBatch, spec: RefSpec, v: ColumnValue | undefined): v
 
 /** Builds (once per spec) straight-line code reading each reference column by its constant name (monomorphic loads). */
 function wanterOf(fields: readonly CompiledField[]): Wanter {
+  if (fields === lastWanted) return lastWanter;
   let fn = wanters.get(fields);
-  if (fn) return fn;
+  if (fn) {
+    lastWanted = fields;
+    return (lastWanter = fn);
+  }
   const specs: RefSpec[] = [];
   const lines: string[] = [];
   for (const f of fields) {
@@ -135,14 +147,20 @@ const H = {
 };
 
 const converters = new WeakMap<readonly CompiledField[], Converter>();
+let lastConverted: readonly CompiledField[] | null = null;
+let lastConverter: Converter = () => ({});
 
 /**
  * Builds (once per spec) a converter that returns the payload as one object literal: a fixed shape V8 keeps
  * monomorphic, and no per-field dispatch on the kind. Column and field names come from our own specs.
  */
 function converterOf(fields: readonly CompiledField[]): Converter {
+  if (fields === lastConverted) return lastConverter;
   let fn = converters.get(fields);
-  if (fn) return fn;
+  if (fn) {
+    lastConverted = fields;
+    return (lastConverter = fn);
+  }
   const specs: RefSpec[] = [];
   const props = fields.map((f) => {
     const col = `row[${JSON.stringify(f.column)}]`;
