@@ -7,14 +7,12 @@
  * message is never counted as confirmed and then lost) and reconnects in the background with exponential backoff.
  */
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
-import type { Socket } from 'node:net';
 import type { BridgeEvent } from '../../domain/types.js';
 import { routeOf } from '../../domain/routing.js';
 import type { ChannelMetrics, ChannelPublisher } from '../../delivery/types.js';
 import { ConfirmWindow, PublishError } from '../confirm-window.js';
 import { Backoff } from '../backoff.js';
 import { redact } from '../../config/redact.js';
-import { eventJson } from '../event-json.js';
 import { type ChannelLogger, silentLogger } from '../logger.js';
 
 export interface AmqpPublisherOptions {
@@ -132,10 +130,8 @@ export class AmqpPublisher implements ChannelPublisher {
     this.channel = channel;
     this.backoff.reset();
     const { exchange, site } = this.options;
-    const flush = batchWrites(connection);
     this.window.attach((event, confirm) => {
-      const body = Buffer.from(eventJson(event));
-      flush();
+      const body = Buffer.from(JSON.stringify(event));
       return channel.publish(
         exchange,
         amqpRoutingKey(site, event),
@@ -174,29 +170,4 @@ export class AmqpPublisher implements ChannelPublisher {
     }, delay);
     this.reconnectTimer.unref?.();
   }
-}
-
-/**
- * amqplib queues each message on its channel's stream and writes it to the socket from a setImmediate, one socket
- * write (one syscall) per message. Returns a function to call before each publish: it corks the socket and uncorks it
- * in the check phase right after amqplib's own write pass, so the messages of a burst leave in one write. No timer:
- * the bytes go out in the same turn of the event loop as without it. A no-op when the socket is not reachable.
- */
-function batchWrites(model: ChannelModel): () => void {
-  const socket = (model as unknown as { connection?: { stream?: Partial<Socket> } }).connection?.stream;
-  if (!socket?.cork || !socket.uncork) return () => {};
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    socket.uncork!();
-  };
-  // amqplib schedules its write pass (setImmediate) from a nextTick of the publish; scheduling ours from a later
-  // nextTick puts it after amqplib's in the same check phase.
-  const scheduleUncork = () => setImmediate(uncork);
-  return () => {
-    if (corked) return;
-    corked = true;
-    socket.cork!();
-    process.nextTick(() => process.nextTick(scheduleUncork));
-  };
 }

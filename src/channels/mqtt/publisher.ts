@@ -18,7 +18,6 @@ import type { ChannelMetrics, ChannelPublisher } from '../../delivery/types.js';
 import { ConfirmWindow, PublishError } from '../confirm-window.js';
 import { type ChannelLogger, silentLogger } from '../logger.js';
 import { redact } from '../../config/redact.js';
-import { eventJson } from '../event-json.js';
 
 export interface MqttPublisherOptions {
   /** `mqtt://host:port` (BRIDGE_MQTT_URL); `mqtts://` and `ws(s)://` work too. */
@@ -181,7 +180,7 @@ export class MqttPublisher implements ChannelPublisher {
     const { prefix, site } = this.options;
     client.publish(
       mqttTopic(prefix, site, event),
-      eventJson(event),
+      JSON.stringify(event),
       this.version === 5
         ? { qos: 1, properties: { contentType: CONTENT_TYPE, payloadFormatIndicator: true } }
         : { qos: 1 },
