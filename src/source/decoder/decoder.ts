@@ -278,6 +278,21 @@ export class BinlogDecoder {
     op: RowsOp,
     v2: boolean,
   ): BinlogEvent {
+    const { plan, flags, bodyAt } = this.rowsHead(buf, header, start, post, v2);
+    return this.rowsBody(buf, header, bodyAt, end, plan, op, flags);
+  }
+
+  /**
+   * The post-header of a rows event, plain or compressed: table id (6), flags (2), for v2 an extra-data block whose
+   * 2-byte length counts itself. Returns the table's plan, the flags and where the column count starts.
+   */
+  private rowsHead(
+    buf: Buffer,
+    header: EventHeader,
+    start: number,
+    post: number,
+    v2: boolean,
+  ): { plan: DecodePlan; flags: number; bodyAt: number } {
     const postLength = post || (v2 ? 10 : 8);
     const tableId = readTableId(buf, start, postLength);
     const plan = this.tables.get(tableId);
@@ -288,7 +303,7 @@ export class BinlogDecoder {
     const flags = buf[flagsAt] | (buf[flagsAt + 1] << 8);
     let p = start + postLength;
     if (postLength >= 10) p += (buf[start + 8] | (buf[start + 9] << 8)) - 2;
-    return this.rowsBody(buf, header, p, end, plan, op, flags);
+    return { plan, flags, bodyAt: p };
   }
 
   /** Decodes the images; any failure (e.g. a read beyond the buffer) becomes a BinlogDecodeError naming the table. */
@@ -379,16 +394,7 @@ export class BinlogDecoder {
     op: RowsOp,
     v2: boolean,
   ): BinlogEvent {
-    const postLength = post || (v2 ? 10 : 8);
-    const tableId = readTableId(buf, start, postLength);
-    const plan = this.tables.get(tableId);
-    if (!plan) {
-      throw new BinlogDecodeError(`rows event for table id ${tableId} without a preceding TABLE_MAP`, header.typeCode);
-    }
-    const flagsAt = start + (postLength === 6 ? 4 : 6);
-    const flags = buf[flagsAt] | (buf[flagsAt + 1] << 8);
-    let p = start + postLength;
-    if (postLength >= 10) p += (buf[start + 8] | (buf[start + 9] << 8)) - 2;
+    const { plan, flags, bodyAt: p } = this.rowsHead(buf, header, start, post, v2);
     const c = { pos: p };
     const n = readPackedInt(buf, c);
     const bitmaps = ((n + 7) >> 3) * (op === 'update' ? 2 : 1);
