@@ -11,19 +11,12 @@ import { spawnBridge, type BridgeProcess } from '../support/bridge-process.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { OpenmrsActions } from '../../demo/openmrs/actions.js';
 import type { BridgeEvent } from '../../src/domain/types.js';
+import { until } from '../support/wait.js';
 
 const TOKEN = 'hold-admin-token-0123456789';
 const HOOK_DELAY_MS = 300;
 const SERVER_TIMEOUT_MS = 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 30_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 describe('commit hold', () => {
   let db: OpenmrsDb;

@@ -13,18 +13,11 @@ import { registerWithObs } from '../support/registration.js';
 import type { BridgeEvent } from '../../src/domain/types.js';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
+import { until } from '../support/wait.js';
 
 const TOKEN = 'e2e-admin-token-0123456789';
 const SITE = 'hooks-e2e';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 30_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 describe('transactional webhooks end to end', () => {
   let db: OpenmrsDb;
