@@ -141,6 +141,29 @@ async function read(
   return ms;
 }
 
+/**
+ * With BENCH_PROFILE=<file>, CPU-profiles one pass alone, capture + mapping or (BENCH_PROFILE_PASS=capture) capture
+ * only; open the file in Chrome DevTools or speedscope. `node --cpu-prof` would mix in the workload and the warm-up.
+ */
+async function startProfile(pass: 'capture' | 'mapping'): Promise<{ stop(): Promise<void> } | null> {
+  const file = process.env.BENCH_PROFILE;
+  if (!file || (process.env.BENCH_PROFILE_PASS ?? 'mapping') !== pass) return null;
+  const { Session } = await import('node:inspector/promises');
+  const { writeFile } = await import('node:fs/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = await session.post('Profiler.stop');
+      await writeFile(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
 /** CPU-seconds (user + system) of this process during the last `read`. */
 let lastCpuSeconds = 0;
 
@@ -181,10 +204,12 @@ async function main(): Promise<void> {
 
     let captureRows = 0;
     const kept: Transaction[] = [];
+    const captureProfiler = await startProfile('capture');
     const captureMs = await read(server, start, end, (tx) => {
       captureRows += tx.rowCount;
       if (KEEP) kept.push(tx);
     });
+    await captureProfiler?.stop();
     const captureCpu = lastCpuSeconds;
 
     const pool = mysql.createPool({ uri: server.url(SCHEMA), connectionLimit: 2, dateStrings: true });
@@ -194,6 +219,7 @@ async function main(): Promise<void> {
       timeZone: 'Africa/Nairobi',
       lookup: new MysqlReferenceLookup(pool, SCHEMA),
     });
+    const profiler = await startProfile('mapping');
     let mappedRows = 0;
     let events = 0;
     const types = new Map<string, number>();
@@ -218,6 +244,7 @@ async function main(): Promise<void> {
         while (inflight.length) await take();
       },
     );
+    await profiler?.stop();
     if (KEEP) {
       // Diagnostic: the mapping alone, from transactions held in memory (warm cache).
       if (process.env.BENCH_KEEP_CLONE === '1')
