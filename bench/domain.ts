@@ -20,11 +20,12 @@ import { EventMapper, MysqlReferenceLookup, type TransactionEvents } from '../sr
 import { seedMetadata, type SeedMeta } from '../demo/openmrs/actions.js';
 import { startMariaDb, type MariaDbServer } from '../test/support/mariadb.js';
 
-const TOTAL_ROWS = Number(process.env.BENCH_ROWS ?? 300_000);
+const TOTAL_ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const PATIENTS = Number(process.env.BENCH_PATIENTS ?? 5_000);
 const WRITERS = 4;
 const INFLIGHT = Number(process.env.BENCH_INFLIGHT ?? 64);
 const KEEP = process.env.BENCH_KEEP === '1';
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const SCHEMA = 'openmrs';
 const DUMP = process.env.OPENMRS_CORE_DUMP ?? '/work/shared/openmrs/openmrs-2.6.4-core.sql';
 const DT = "'2026-11-29 10:15:00'";
@@ -164,6 +165,26 @@ async function startProfile(pass: 'capture' | 'mapping'): Promise<{ stop(): Prom
   };
 }
 
+/** One round's figures: a capture-only pass and a capture + mapping pass over the same binlog. */
+interface Round {
+  captureRows: number;
+  captureRate: number;
+  captureCpuRate: number;
+  events: number;
+  mappedRows: number;
+  eventRate: number;
+  eventCpuRate: number;
+  queries: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+
 /** CPU-seconds (user + system) of this process during the last `read`. */
 let lastCpuSeconds = 0;
 
@@ -202,56 +223,79 @@ async function main(): Promise<void> {
       await warmPool.end();
     }
 
-    let captureRows = 0;
-    const kept: Transaction[] = [];
-    const captureProfiler = await startProfile('capture');
-    const captureMs = await read(server, start, end, (tx) => {
-      captureRows += tx.rowCount;
-      if (KEEP) kept.push(tx);
-    });
-    await captureProfiler?.stop();
-    const captureCpu = lastCpuSeconds;
+    const os = await import('node:os');
+    const rounds: Round[] = [];
+    let kept: Transaction[] = [];
+    let last: { mapper: EventMapper; types: Record<string, number> } | null = null;
+    for (let round = 1; round <= ROUNDS; round++) {
+      // Capture only, then capture + mapping, alternating, so that both see the same state of the machine.
+      let captureRows = 0;
+      kept = [];
+      const captureProfiler = round === ROUNDS ? await startProfile('capture') : null;
+      const captureMs = await read(server, start, end, (tx) => {
+        captureRows += tx.rowCount;
+        if (KEEP) kept.push(tx);
+      });
+      await captureProfiler?.stop();
+      const captureCpu = lastCpuSeconds;
 
-    const pool = mysql.createPool({ uri: server.url(SCHEMA), connectionLimit: 2, dateStrings: true });
-    const mapper = new EventMapper({
-      site: 'bench',
-      schema: SCHEMA,
-      timeZone: 'Africa/Nairobi',
-      lookup: new MysqlReferenceLookup(pool, SCHEMA),
-    });
-    const profiler = await startProfile('mapping');
-    let mappedRows = 0;
-    let events = 0;
-    const types = new Map<string, number>();
-    // Up to 64 transactions mapped concurrently, results taken in commit order: their reference lookups share
-    // queries (what the service does with the transactions the reader has buffered).
-    const inflight: Array<Promise<TransactionEvents>> = [];
-    const take = async () => {
-      const out = await inflight.shift()!;
-      events += out.events.length;
-      for (const e of out.events) types.set(e.type, (types.get(e.type) ?? 0) + 1);
-    };
-    const mapMs = await read(
-      server,
-      start,
-      end,
-      async (tx) => {
-        mappedRows += tx.rowCount;
-        inflight.push(mapper.map(tx));
-        if (inflight.length >= INFLIGHT) await take();
-      },
-      async () => {
-        while (inflight.length) await take();
-      },
-    );
-    await profiler?.stop();
-    if (KEEP) {
+      // A new mapper each round: its reference cache starts cold.
+      const pool = mysql.createPool({ uri: server.url(SCHEMA), connectionLimit: 2, dateStrings: true });
+      const types: Record<string, number> = {};
+      const mapper = new EventMapper({
+        site: 'bench',
+        schema: SCHEMA,
+        timeZone: 'Africa/Nairobi',
+        lookup: new MysqlReferenceLookup(pool, SCHEMA),
+        metrics: { row() {}, mappingError() {}, event: (type) => (types[type] = (types[type] ?? 0) + 1) },
+      });
+      const profiler = round === ROUNDS ? await startProfile('mapping') : null;
+      let mappedRows = 0;
+      let events = 0;
+      // Up to BENCH_INFLIGHT transactions mapped concurrently, results taken in commit order: their reference
+      // lookups share queries (what the service does with the transactions the reader has buffered).
+      const inflight: Array<Promise<TransactionEvents>> = [];
+      const take = async () => {
+        events += (await inflight.shift()!).events.length;
+      };
+      const mapMs = await read(
+        server,
+        start,
+        end,
+        async (tx) => {
+          mappedRows += tx.rowCount;
+          inflight.push(mapper.map(tx));
+          if (inflight.length >= INFLIGHT) await take();
+        },
+        async () => {
+          while (inflight.length) await take();
+        },
+      );
+      await profiler?.stop();
+      await pool.end();
+      const r: Round = {
+        captureRows,
+        captureRate: captureRows / (captureMs / 1000),
+        captureCpuRate: captureRows / captureCpu,
+        events,
+        mappedRows,
+        eventRate: events / (mapMs / 1000),
+        eventCpuRate: events / lastCpuSeconds,
+        queries: mapper.resolver.stats.queries,
+      };
+      rounds.push(r);
+      console.log(
+        `round ${round}: capture ${Math.round(r.captureRate).toLocaleString()} rows/s (${Math.round(r.captureCpuRate).toLocaleString()} per CPU-s); ` +
+          `capture + mapping ${Math.round(r.eventRate).toLocaleString()} events/s (${Math.round(r.eventCpuRate).toLocaleString()} per CPU-s); ` +
+          `${pct(r.eventRate / r.captureRate)} wall-clock, ${pct(r.eventCpuRate / r.captureCpuRate)} per CPU-s; ` +
+          `${r.queries} queries; ` +
+          `load ${os.loadavg()[0].toFixed(1)}`,
+      );
+      last = { mapper, types };
+    }
+    if (KEEP && last) {
       // Diagnostic: the mapping alone, from transactions held in memory (warm cache).
-      if (process.env.BENCH_KEEP_CLONE === '1')
-        for (const tx of kept)
-          tx.rows =
-            tx.rows &&
-            tx.rows.map((r) => ({ ...r, before: r.before && { ...r.before }, after: r.after && { ...r.after } }));
+      const mapper = last.mapper;
       for (let round = 0; round < Number(process.env.BENCH_KEEP_ROUNDS ?? 1); round++) {
         const t0 = performance.now();
         let n = 0;
@@ -262,25 +306,22 @@ async function main(): Promise<void> {
         );
       }
     }
-    await pool.end();
 
-    const mapCpu = lastCpuSeconds;
-    const captureRate = captureRows / (captureMs / 1000);
-    const eventRate = events / (mapMs / 1000);
-    const mappedRowRate = mappedRows / (mapMs / 1000);
-    const os = await import('node:os');
+    const med = (f: (r: Round) => number) => median(rounds.map(f));
+    const r = rounds[rounds.length - 1];
     console.log(`load average (1 min): ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`);
+    console.log(`medians of ${rounds.length} rounds:`);
     console.log(
-      `capture only:        ${captureRows.toLocaleString()} rows in ${(captureMs / 1000).toFixed(2)} s = ${Math.round(captureRate).toLocaleString()} rows/s (${Math.round(captureRows / captureCpu).toLocaleString()} rows per CPU-second)`,
+      `capture only:        ${r.captureRows.toLocaleString()} rows, ${Math.round(med((x) => x.captureRate)).toLocaleString()} rows/s (${Math.round(med((x) => x.captureCpuRate)).toLocaleString()} rows per CPU-second)`,
     );
     console.log(
-      `capture + mapping:   ${events.toLocaleString()} events (${mappedRows.toLocaleString()} rows) in ${(mapMs / 1000).toFixed(2)} s = ${Math.round(eventRate).toLocaleString()} events/s (${Math.round(events / mapCpu).toLocaleString()} events per CPU-second; ${Math.round(mappedRowRate).toLocaleString()} rows/s)`,
+      `capture + mapping:   ${r.events.toLocaleString()} events (${r.mappedRows.toLocaleString()} rows), ${Math.round(med((x) => x.eventRate)).toLocaleString()} events/s (${Math.round(med((x) => x.eventCpuRate)).toLocaleString()} events per CPU-second)`,
     );
     console.log(
-      `events/s vs capture rows/s: ${((eventRate / captureRate) * 100).toFixed(0)}% wall-clock, ${((events / mapCpu / (captureRows / captureCpu)) * 100).toFixed(0)}% per CPU-second (target >= 50%)`,
+      `events/s vs capture rows/s: ${pct(med((x) => x.eventRate / x.captureRate))} wall-clock, ${pct(med((x) => x.eventCpuRate / x.captureCpuRate))} per CPU-second (target >= 50%)`,
     );
-    console.log('events by type:', Object.fromEntries(types));
-    console.log('reference resolution:', mapper.resolver.stats);
+    console.log('events by type:', last!.types);
+    console.log('reference resolution (last round):', last!.mapper.resolver.stats);
   } finally {
     await server.stop();
   }

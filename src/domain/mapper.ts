@@ -32,6 +32,7 @@ import {
   type BuildResult,
   type Draft,
 } from './aggregates.js';
+import { REF_TARGETS } from './catalog/fields.js';
 import { noMetrics, type MappingMetrics } from './metrics.js';
 import { ReferenceResolver, type RefBatch, type RefSpec, type ReferenceLookup } from './references.js';
 import { NOISE_TABLES, TABLE_ROLES, tableClass } from './tables.js';
@@ -233,8 +234,7 @@ export class EventMapper {
         continue;
       }
       const self = selfRef(table, role.pk);
-      // Obs uuids are rarely referenced from later transactions (an edit looks the old one up): not worth the cache.
-      const learn = table !== 'obs';
+      const learn = LEARNT_TABLES.has(table);
       if (change.before) refs.noteRow(self, change.before, learn);
       if (change.after) refs.noteRow(self, change.after, learn);
       const id = img[role.key];
@@ -281,21 +281,54 @@ export class EventMapper {
       }
     }
 
-    // 3. references
-    for (const unit of units) {
-      if (unit.foldedInto || unit.agg === 'row') continue;
-      this.wantUnit(unit, refs);
-      if (unit.previous) this.wantUnit(unit.previous, refs);
-    }
-    if (refs.needsQuery) await refs.resolve();
-    else refs.learn();
-
-    // 4. build
+    // 3. build each unit optimistically: references from the transaction's rows and the cache. A unit that missed a
+    // reference asks for all of its references (wantUnit) and is built again once they are resolved; repeated only
+    // when a resolved value opens a path with more references (a person found to be a patient).
     const ctx: ConvertContext = { clock: this.clock, refs, unresolved: [] };
+    const results: Array<BuildResult | undefined> = new Array(units.length);
+    const errors: Array<string | undefined> = new Array(units.length);
+    let retry: number[] | null = null;
+    for (let u = 0; u < units.length; u++) {
+      const unit = units[u];
+      if (unit.foldedInto || unit.agg === 'row') continue;
+      const misses = refs.misses;
+      this.buildUnit(u, unit, ctx, refs, results, errors);
+      if (refs.misses !== misses) {
+        this.wantUnit(unit, refs);
+        if (unit.previous) this.wantUnit(unit.previous, refs);
+        (retry ??= []).push(u);
+      }
+    }
+    for (let round = 0; retry !== null; round++) {
+      if (round === MAX_RESOLVE_ROUNDS) {
+        for (const u of retry) {
+          results[u] = RAW;
+          errors[u] = 'references did not resolve after repeated lookups';
+        }
+        break;
+      }
+      await refs.resolve();
+      const again: number[] = retry;
+      retry = null;
+      for (const u of again) {
+        const misses = refs.misses;
+        this.buildUnit(u, units[u], ctx, refs, results, errors);
+        if (refs.misses !== misses) (retry ??= []).push(u);
+      }
+    }
+    refs.learn();
+
+    // 4. collect the drafts in unit order
     const drafts: Draft[] = [];
     const at: number[] = [];
-    if (moved) units.sort((a, b) => a.first - b.first);
-    for (const unit of units) {
+    let order: number[] | null = null;
+    if (moved) {
+      order = units.map((_, u) => u);
+      order.sort((a, b) => units[a].first - units[b].first);
+    }
+    for (let k = 0; k < units.length; k++) {
+      const u = order === null ? k : order[k];
+      const unit = units[u];
       if (unit.foldedInto) continue;
       if (unit.agg === 'row') {
         const change = rows[unit.first];
@@ -305,15 +338,8 @@ export class EventMapper {
         if (unit.error) this.metrics.mappingError(change.table, unit.error);
         continue;
       }
-      let result: BuildResult;
-      let error: string | undefined;
-      try {
-        if (ctx.unresolved.length) ctx.unresolved = [];
-        result = this.build(unit, ctx, refs);
-      } catch (err) {
-        error = err instanceof Error ? err.message : String(err);
-        result = RAW;
-      }
+      const result = results[u]!;
+      const error = errors[u];
       const idx = unit.previous ? [...unit.previous.rawIndex, ...unit.rawIndex].sort((a, b) => a - b) : unit.rawIndex;
       if (result === RAW) {
         for (const i of idx) {
@@ -328,11 +354,11 @@ export class EventMapper {
         drafts.push(d);
         at.push(unit.first);
       }
-      for (let k = 0; k < idx.length; k++)
+      for (let j = 0; j < idx.length; j++)
         this.metrics.row(
-          rows[idx[k]].table,
-          rows[idx[k]].op,
-          result.length === 0 ? 'unchanged' : k === 0 ? 'event' : 'folded',
+          rows[idx[j]].table,
+          rows[idx[j]].op,
+          result.length === 0 ? 'unchanged' : j === 0 ? 'event' : 'folded',
         );
     }
 
@@ -346,6 +372,26 @@ export class EventMapper {
     return drafts;
   }
 
+  /** Builds unit `u` into `results[u]`; a builder that throws makes it RAW with the message in `errors[u]`. */
+  private buildUnit(
+    u: number,
+    unit: Unit,
+    ctx: ConvertContext,
+    refs: RefBatch,
+    results: Array<BuildResult | undefined>,
+    errors: Array<string | undefined>,
+  ): void {
+    if (ctx.unresolved.length) ctx.unresolved = [];
+    try {
+      results[u] = this.build(unit, ctx, refs);
+      errors[u] = undefined;
+    } catch (err) {
+      results[u] = RAW;
+      errors[u] = err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  /** Asks for every reference a unit's rows can need, so that one round of queries serves its next build. */
   private wantUnit(unit: Unit, refs: RefBatch): void {
     for (const net of unit.nets) {
       const fields = compile(net.role.fields);
@@ -417,6 +463,8 @@ export class EventMapper {
 }
 
 const TWO_32 = 2 ** 32;
+/** Rounds of queries for one transaction; each round can only open a path one reference deeper (two suffice). */
+const MAX_RESOLVE_ROUNDS = 4;
 
 /** TABLE_ROLES as a Map: table names come from the binlog (not internalized), which a Map hashes once per string. */
 const ROLES = new Map(Object.entries(TABLE_ROLES));
@@ -474,8 +522,15 @@ class CursorParts {
 function noteGeneric(refs: RefBatch, table: string, change: RowChange): void {
   const img = change.after ?? change.before!;
   if (typeof img.uuid === 'string' && typeof img[`${table}_id`] === 'number')
-    refs.noteRow(selfRef(table, `${table}_id`), img);
+    refs.noteRow(selfRef(table, `${table}_id`), img, LEARNT_TABLES.has(table));
 }
+
+/**
+ * Tables whose uuids are worth keeping in the cache for later transactions: those other rows reference. Not obs: an
+ * obs is referenced later only by an edit, which voids the old obs in the same transaction. Rows of other tables
+ * (encounter_provider, person_name, ...) are referenced by nothing, and caching them would only evict what is.
+ */
+const LEARNT_TABLES = new Set(Object.values(REF_TARGETS).map((t) => t.table as string).filter((t) => t !== 'obs'));
 
 const selfRefs = new Map<string, RefSpec>();
 

@@ -18,10 +18,20 @@ export interface ReferenceLookup {
 /** The part of a mysql2 promise pool (or connection) the lookup uses. */
 export interface Queryable {
   query(sql: string, values?: unknown): Promise<[unknown, unknown]>;
+  /** A mysql2 promise pool's callback pool: when present, lookups use it (no promise wrapper, rows as arrays). */
+  pool?: {
+    query(options: { sql: string; rowsAsArray: boolean }, callback: (err: Error | null, rows: unknown) => void): unknown;
+  };
 }
 
-/** `ReferenceLookup` over a mysql2 promise pool, `IN` lists of at most 1,000 ids per query. */
+/**
+ * `ReferenceLookup` over a mysql2 promise pool, `IN` lists of at most 1,000 ids per query. A cold cache sends one
+ * lookup per table for every few transactions, so each query is kept lean: identifiers quoted once per table, ids
+ * (integers) written inline, and rows fetched as arrays through the pool's callback API.
+ */
 export class MysqlReferenceLookup implements ReferenceLookup {
+  private readonly heads = new Map<string, string>();
+
   /** @param pool a mysql2/promise pool or connection  @param schema the OpenMRS database name */
   constructor(
     private readonly pool: Queryable,
@@ -35,22 +45,45 @@ export class MysqlReferenceLookup implements ReferenceLookup {
     ids: readonly number[],
   ): Promise<Map<number, string>> {
     const out = new Map<number, string>();
+    const head = this.head(table, keyColumn, valueColumn);
     for (let i = 0; i < ids.length; i += 1000) {
       const chunk = ids.slice(i, i + 1000);
-      const [rows] = await this.pool.query('SELECT ?? AS k, ?? AS v FROM ??.?? WHERE ?? IN (?)', [
-        keyColumn,
-        valueColumn,
-        this.schema,
-        table,
-        keyColumn,
-        chunk,
-      ]);
-      for (const row of rows as Array<{ k: number | string; v: unknown }>) {
-        if (row.v !== null && row.v !== undefined) out.set(Number(row.k), String(row.v));
-      }
+      for (const id of chunk) if (!Number.isSafeInteger(id)) throw new TypeError(`reference id ${id} is not an integer`);
+      const rows = await this.query(`${head}${chunk.join(',')})`);
+      for (const [k, v] of rows) if (v !== null && v !== undefined) out.set(Number(k), String(v));
     }
     return out;
   }
+
+  /** `SELECT key, value FROM schema.table WHERE key IN (` with quoted identifiers, built once per reference kind. */
+  private head(table: string, keyColumn: string, valueColumn: string): string {
+    const name = `${table}\0${keyColumn}\0${valueColumn}`;
+    let head = this.heads.get(name);
+    if (head === undefined) {
+      const [t, k, v, s] = [table, keyColumn, valueColumn, this.schema].map(quoteId);
+      head = `SELECT ${k}, ${v} FROM ${s}.${t} WHERE ${k} IN (`;
+      this.heads.set(name, head);
+    }
+    return head;
+  }
+
+  private query(sql: string): Promise<Array<[unknown, unknown]>> {
+    const core = this.pool.pool;
+    if (core === undefined || typeof core.query !== 'function')
+      return this.pool
+        .query(sql)
+        .then(([rows]) => (rows as Array<Record<string, unknown>>).map((r) => Object.values(r) as [unknown, unknown]));
+    return new Promise((resolve, reject) => {
+      core.query({ sql, rowsAsArray: true }, (err, rows) =>
+        err ? reject(err) : resolve(rows as Array<[unknown, unknown]>),
+      );
+    });
+  }
+}
+
+/** A MySQL identifier in backquotes. */
+function quoteId(name: string): string {
+  return '`' + name.replace(/`/g, '``') + '`';
 }
 
 /**
@@ -146,14 +179,21 @@ function mapOf<V>(by: BySpec<V>, spec: RefSpec): Map<number, V> {
   return m;
 }
 
-/** The references of one transaction: note the rows, `want` the ids, `resolve()` once, then `get`. */
+/**
+ * The references of one transaction. Note the transaction's rows first; then `get` answers from those rows, the
+ * values resolved for this batch and the LRU cache, and records what it cannot answer as a miss (returning null).
+ * When anything missed, `resolve()` queries the misses (one query per table) and the caller builds again: most
+ * transactions find everything in their own rows or the cache and never wait for a query.
+ */
 export class RefBatch {
   private readonly local: BySpec<string> = [];
   /** The part of `local` worth keeping in the cache for later transactions (spec, id pairs). */
   private readonly learnt: Array<RefSpec | number> = [];
-  private readonly wanted = new Map<RefSpec, Set<number>>();
-  private readonly resolved: BySpec<string | null> = [];
-  private readonly reasons = new Map<number, string>();
+  private wanted: Map<RefSpec, Set<number>> | null = null;
+  private resolved: BySpec<string | null> | null = null;
+  private reasons: Map<number, string> | null = null;
+  /** Misses recorded so far (a builder compares it before and after to know whether its unit missed). */
+  misses = 0;
 
   constructor(private readonly owner: ReferenceResolver) {}
 
@@ -174,55 +214,80 @@ export class RefBatch {
     this.learnt.push(spec, id);
   }
 
-  /** Asks for `spec` of row `id`; answered by `get` after `resolve()`. */
-  want(spec: RefSpec, id: number): void {
+  /**
+   * The value of `spec` for row `id`: from this transaction's rows, this batch's query results or the cache. Null
+   * when it is known not to exist (then `reason` says why) or not known yet (then it is recorded as a miss for
+   * `resolve()`, and `misses` grows).
+   */
+  get(spec: RefSpec, id: number): string | null {
     const local = this.local[spec.idx];
-    if (local !== undefined && local.has(id)) return;
-    const resolved = mapOf(this.resolved, spec);
-    if (resolved.has(id)) return;
+    if (local !== undefined) {
+      const value = local.get(id);
+      if (value !== undefined) {
+        this.owner.stats.local++;
+        return value;
+      }
+    }
+    if (this.resolved !== null) {
+      const value = this.resolved[spec.idx]?.get(id);
+      if (value !== undefined) return value;
+    }
     const cached = this.owner.cache.get(spec.idx, id);
     if (cached !== undefined) {
-      resolved.set(id, cached);
       this.owner.stats.cached++;
-      return;
+      return cached;
     }
-    let ids = this.wanted.get(spec);
-    if (!ids) this.wanted.set(spec, (ids = new Set()));
-    ids.add(id);
+    this.miss(spec, id);
+    return null;
   }
 
-  /** Queries everything still wanted, one batched query per (table, column). */
+  /** Asks for `spec` of row `id` ahead of a `get` (recorded as a miss unless it is already known). */
+  want(spec: RefSpec, id: number): void {
+    if (this.local[spec.idx]?.has(id) || this.resolved?.[spec.idx]?.has(id)) return;
+    if (this.owner.cache.get(spec.idx, id) === undefined) this.miss(spec, id);
+  }
+
+  private miss(spec: RefSpec, id: number): void {
+    const wanted = (this.wanted ??= new Map());
+    let ids = wanted.get(spec);
+    if (!ids) wanted.set(spec, (ids = new Set()));
+    if (ids.has(id)) return;
+    ids.add(id);
+    this.misses++;
+  }
+
+  /** Whether `resolve()` has anything to query. */
+  get needsQuery(): boolean {
+    return this.wanted !== null && this.wanted.size > 0;
+  }
+
+  /** Queries every miss, one batched query per (table, column); the values are then answered by `get`. */
   async resolve(): Promise<void> {
+    const wanted = this.wanted;
+    if (wanted === null || wanted.size === 0) return;
     const { lookup, cache, stats } = this.owner;
-    if (this.wanted.size > 0) {
-      const groups = [...this.wanted];
-      this.wanted.clear();
-      // One query per table, all tables at once; concurrent transactions share them (ReferenceResolver.fetch).
-      const results = lookup ? await Promise.all(groups.map(([spec, ids]) => this.owner.fetch(spec, ids))) : null;
-      for (let g = 0; g < groups.length; g++) {
-        const [spec, ids] = groups[g];
-        const found = results?.[g];
-        const resolved = mapOf(this.resolved, spec);
-        for (const id of ids) {
-          const value = found?.get(id);
-          if (value === undefined) {
-            resolved.set(id, null);
-            this.reasons.set(cacheKey(spec, id), found ? NOT_FOUND : NO_LOOKUP);
-            stats.missing++;
-          } else {
-            resolved.set(id, value);
-            cache.set(spec.idx, id, value);
-            stats.queried++;
-          }
+    const groups = [...wanted];
+    wanted.clear();
+    // One query per table, all tables at once; concurrent transactions share them (ReferenceResolver.fetch).
+    const results = lookup ? await Promise.all(groups.map(([spec, ids]) => this.owner.fetch(spec, ids))) : null;
+    const resolvedBySpec = (this.resolved ??= []);
+    for (let g = 0; g < groups.length; g++) {
+      const [spec, ids] = groups[g];
+      const found = results?.[g];
+      const resolved = mapOf(resolvedBySpec, spec);
+      for (const id of ids) {
+        const value = found?.get(id);
+        if (value === undefined) {
+          resolved.set(id, null);
+          (this.reasons ??= new Map()).set(cacheKey(spec, id), found ? NOT_FOUND : NO_LOOKUP);
+          stats.missing++;
+        } else {
+          resolved.set(id, value);
+          cache.set(spec.idx, id, value);
+          stats.queried++;
         }
       }
     }
-    this.learn();
-  }
-
-  /** Whether `resolve()` has anything to query; when not, `learn()` alone completes the batch without a promise. */
-  get needsQuery(): boolean {
-    return this.wanted.size > 0;
   }
 
   /** Caches the values learnt from this transaction's rows: they are right for later transactions too. */
@@ -236,20 +301,11 @@ export class RefBatch {
     }
   }
 
-  /** The resolved value, or null (then `reason` says why). */
-  get(spec: RefSpec, id: number): string | null {
-    const local = this.local[spec.idx]?.get(id);
-    if (local !== undefined) {
-      this.owner.stats.local++;
-      return local;
-    }
-    const value = this.resolved[spec.idx]?.get(id);
-    if (value === undefined) throw new Error(`reference ${cacheKey(spec, id)} was not requested before resolve()`);
-    return value;
-  }
-
   /** Why `get(spec, id)` returned null. */
   reason(spec: RefSpec, id: number): string {
-    return this.reasons.get(cacheKey(spec, id)) ?? NOT_FOUND;
+    return this.reasons?.get(cacheKey(spec, id)) ?? (this.needsQuery ? NOT_RESOLVED : NOT_FOUND);
   }
 }
+
+/** The reason of a reference still waiting for its query (never in an event: the unit is built again after it). */
+const NOT_RESOLVED = 'reference not resolved yet';
