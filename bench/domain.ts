@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import mysql from 'mysql2/promise';
 import { BinlogReader } from '../src/capture/index.js';
 import type { Transaction } from '../src/capture/types.js';
-import { EventMapper, MysqlReferenceLookup, type TransactionEvents } from '../src/domain/index.js';
+import { EventMapper, mapAhead, MysqlReferenceLookup } from '../src/domain/index.js';
 import { seedMetadata, type SeedMeta } from '../demo/openmrs/actions.js';
 import { startMariaDb, type MariaDbServer } from '../test/support/mariadb.js';
 
@@ -111,13 +111,11 @@ function after(a: { file: string; pos: number }, b: { file: string; pos: number 
   return a.file > b.file || (a.file === b.file && a.pos >= b.pos);
 }
 
-/** Reads from `start` to `end` with a fresh reader; `onTx` sees every transaction. */
+/** Reads from `start` with a fresh reader, timed until `consume` returns (it stops at `end`). */
 async function read(
   server: MariaDbServer,
   start: { file: string; pos: number },
-  end: { file: string; pos: number },
-  onTx: (tx: Transaction) => Promise<void> | void,
-  onEnd?: () => Promise<void>,
+  consume: (txs: AsyncIterable<Transaction>) => Promise<void>,
 ): Promise<number> {
   const reader = new BinlogReader({
     source: { url: server.url() },
@@ -129,11 +127,7 @@ async function read(
   await reader.start();
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  for await (const tx of reader) {
-    await onTx(tx);
-    if (after(tx.end.binlog, end)) break;
-  }
-  await onEnd?.();
+  await consume(reader);
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(c0);
   if (process.env.BENCH_VERBOSE === '1') console.log('reader stats', reader.stats);
@@ -217,8 +211,8 @@ async function main(): Promise<void> {
         timeZone: 'Africa/Nairobi',
         lookup: new MysqlReferenceLookup(warmPool, SCHEMA),
       });
-      await read(server, start, end, async (tx) => {
-        await warm.map(tx);
+      await read(server, start, async (txs) => {
+        for await (const { tx } of mapAhead(txs, (t) => warm.map(t), INFLIGHT)) if (after(tx.end.binlog, end)) break;
       });
       await warmPool.end();
     }
@@ -232,9 +226,12 @@ async function main(): Promise<void> {
       let captureRows = 0;
       kept = [];
       const captureProfiler = round === ROUNDS ? await startProfile('capture') : null;
-      const captureMs = await read(server, start, end, (tx) => {
-        captureRows += tx.rowCount;
-        if (KEEP) kept.push(tx);
+      const captureMs = await read(server, start, async (txs) => {
+        for await (const tx of txs) {
+          captureRows += tx.rowCount;
+          if (KEEP) kept.push(tx);
+          if (after(tx.end.binlog, end)) break;
+        }
       });
       await captureProfiler?.stop();
       const captureCpu = lastCpuSeconds;
@@ -252,25 +249,15 @@ async function main(): Promise<void> {
       const profiler = round === ROUNDS ? await startProfile('mapping') : null;
       let mappedRows = 0;
       let events = 0;
-      // Up to BENCH_INFLIGHT transactions mapped concurrently, results taken in commit order: their reference
-      // lookups share queries (what the service does with the transactions the reader has buffered).
-      const inflight: Array<Promise<TransactionEvents>> = [];
-      const take = async () => {
-        events += (await inflight.shift()!).events.length;
-      };
-      const mapMs = await read(
-        server,
-        start,
-        end,
-        async (tx) => {
+      // The service's read-ahead: up to BENCH_INFLIGHT transactions mapped concurrently, taken in commit order, so
+      // that the reference lookups of a cold cache share queries.
+      const mapMs = await read(server, start, async (txs) => {
+        for await (const { tx, events: out } of mapAhead(txs, (t) => mapper.map(t), INFLIGHT)) {
           mappedRows += tx.rowCount;
-          inflight.push(mapper.map(tx));
-          if (inflight.length >= INFLIGHT) await take();
-        },
-        async () => {
-          while (inflight.length) await take();
-        },
-      );
+          events += out.events.length;
+          if (after(tx.end.binlog, end)) break;
+        }
+      });
       await profiler?.stop();
       await pool.end();
       const r: Round = {

@@ -5,6 +5,7 @@
 export * from './catalog/index.js';
 export type { BridgeEvent, TransactionEvents } from './types.js';
 export { EventMapper, type MapperOptions } from './mapper.js';
+export { mapAhead, type MappedTransaction } from './map-ahead.js';
 export { routeOf, routingKey, mqttTopic } from './routing.js';
 export { SourceClock, unixToIso } from './time.js';
 export {

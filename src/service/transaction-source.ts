@@ -6,7 +6,7 @@
 import { BinlogReader } from '../capture/index.js';
 import type { ResumePosition } from '../capture/types.js';
 import type { BridgeConfig } from '../config/index.js';
-import { EventMapper, type MappingMetrics, type ReferenceLookup } from '../domain/index.js';
+import { EventMapper, mapAhead, type MappingMetrics, type ReferenceLookup } from '../domain/index.js';
 import type { TransactionEvents } from '../domain/types.js';
 import type { TransactionSource } from '../delivery/types.js';
 import type { Logger } from 'pino';
@@ -17,6 +17,12 @@ export interface CaptureSourceOptions {
   lookup: ReferenceLookup;
   logger: Logger;
 }
+
+/**
+ * Transactions mapped concurrently by a reader: with a cold cache their reference lookups share queries instead of
+ * each waiting for a round trip (see domain/map-ahead.ts).
+ */
+export const MAP_AHEAD = 64;
 
 /** Reader settings shared by every reader of the bridge. */
 function readerOptions(config: BridgeConfig) {
@@ -61,8 +67,8 @@ export class CaptureSource implements TransactionSource {
         options.signal.addEventListener('abort', close, { once: true });
         try {
           if (options.signal.aborted) return;
-          for await (const tx of reader) {
-            yield await mapper.map(tx);
+          for await (const { events } of mapAhead(reader, (tx) => mapper.map(tx), MAP_AHEAD)) {
+            yield events;
             if (options.signal.aborted) return;
           }
         } finally {
