@@ -18,6 +18,7 @@ import type { ChannelMetrics, ChannelPublisher } from '../../delivery/types.js';
 import { ConfirmWindow, PublishError } from '../confirm-window.js';
 import { type ChannelLogger, silentLogger } from '../logger.js';
 import { redact } from '../../config/redact.js';
+import { burstCork } from '../burst-cork.js';
 
 export interface MqttPublisherOptions {
   /** `mqtt://host:port` (BRIDGE_MQTT_URL); `mqtts://` and `ws(s)://` work too. */
@@ -96,7 +97,9 @@ export class MqttPublisher implements ChannelPublisher {
         error = err;
       }
     }
-    throw new Error(`MQTT: cannot connect to ${redact(this.options.url)}: ${(error as Error).message}`, { cause: error });
+    throw new Error(`MQTT: cannot connect to ${redact(this.options.url)}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 
   publish(events: readonly BridgeEvent[]): Promise<void> {
@@ -142,8 +145,15 @@ export class MqttPublisher implements ChannelPublisher {
         const receiveMaximum = connack.properties?.receiveMaximum;
         const limit = Math.min(this.options.window ?? 1000, receiveMaximum ?? Infinity);
         this.connected = true;
-        this.window.attach((event, confirm) => this.send(client, event, confirm), limit);
-        this.log.info({ channel: 'mqtt', protocolVersion: this.version, sessionPresent: connack.sessionPresent }, 'MQTT connected');
+        const cork = burstCork(client.stream as Partial<Socket>);
+        this.window.attach((event, confirm) => {
+          cork();
+          return this.send(client, event, confirm);
+        }, limit);
+        this.log.info(
+          { channel: 'mqtt', protocolVersion: this.version, sessionPresent: connack.sessionPresent },
+          'MQTT connected',
+        );
         if (first) {
           first = false;
           this.client = client;
