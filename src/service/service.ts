@@ -30,6 +30,7 @@ import { BridgeMetrics } from './metrics.js';
 import { assertCommitHold, holdProblemsMessage } from '../delivery/commit-hold-check.js';
 import type { BinlogPosition } from '../capture/types.js';
 import { resolveStartPosition, sourceTimeZone, StartupConfigError } from './source-info.js';
+import { listBinaryLogs } from '../source/server-info.js';
 import { CaptureSource, openLiveReader } from './transaction-source.js';
 
 export interface BridgeServiceOptions {
@@ -72,6 +73,8 @@ export class FatalError extends Error {
 }
 
 const RUN_LOCK = 'openmrs_event_bridge.run';
+/** Bytes of binlog behind its end up to which the live reader starts at the oldest consumer position (see `liveStart`). */
+const LIVE_START_MAX_BACKLOG = 4 * 1024 * 1024;
 
 export class BridgeService {
   readonly config: BridgeConfig;
@@ -155,11 +158,10 @@ export class BridgeService {
       for (const publisher of this.publishers) {
         starts.set(publisher.name, await this.startingPosition(publisher.name, sql as any));
       }
-      // The live reader starts at the oldest consumer position, so that at start every consumer can take the live
-      // feed without a catch-up reader; with no durable consumer it starts at the end of the binlog.
-      liveFrom =
-        [...starts.values()].map((s) => s.position).sort((a, b) => compareBinlog(a.binlog, b.binlog))[0] ??
-        (await resolveStartPosition(sql as any, { kind: 'latest' }));
+      liveFrom = await this.liveStart(
+        sql as any,
+        [...starts.values()].map((s) => s.position),
+      );
 
       this.live = openLiveReader(
         { ...sourceOptions, metrics: this.liveMetrics(), semiSync: config.commitHold === 'semi-sync' },
@@ -383,6 +385,28 @@ export class BridgeService {
     return start;
   }
 
+  /**
+   * Where the live reader starts: at the oldest consumer position when that is near the end of the binlog, so that at
+   * start every consumer can take the live feed without a catch-up reader. A longer backlog is read once, by each
+   * consumer's own catch-up reader, and the live reader starts at the end: started at the backlog, it would map it
+   * faster than any channel publishes, overflow their live buffers (then they catch up on their own anyway) and so map
+   * the whole backlog a second time for nobody, taking the CPU the channels need. With no durable consumer: the end.
+   */
+  private async liveStart(sql: mysql.Connection, positions: ResumePosition[]): Promise<ResumePosition> {
+    const end = await resolveStartPosition(sql, { kind: 'latest' });
+    const oldest = [...positions].sort((a, b) => compareBinlog(a.binlog, b.binlog))[0];
+    if (!oldest) return end;
+    const files = (await listBinaryLogs(sql)).map((f) => ({ name: f.file, size: f.size }));
+    // A GTID-only position (no file yet) counts as the whole binlog.
+    const backlog = oldest.binlog.file ? binlogDistance(files, oldest.binlog, end.binlog) : Infinity;
+    if (backlog <= LIVE_START_MAX_BACKLOG) return oldest;
+    this.logger.info(
+      { backlogBytes: backlog, liveFrom: end },
+      'consumers are far behind: they catch up on their own readers',
+    );
+    return end;
+  }
+
   /** One bridge per state database: a named lock held on a connection of its own for the life of the process. */
   private async acquireRunLock(): Promise<void> {
     const { state } = this.config;
@@ -500,4 +524,3 @@ export class BridgeService {
 function isFatal(err: Error): boolean {
   return err instanceof BinlogError && err.fatal;
 }
-
