@@ -68,12 +68,34 @@ describe('AMQP channel', () => {
       expect(msg.properties.deliveryMode).toBe(2);
       expect(msg.properties.contentType).toBe('application/cloudevents+json');
       expect(msg.properties.messageId).toBe(event.id);
+      expect(msg.properties.type).toBe(event.type);
+      expect(msg.properties.appId).toBe('openmrs-event-bridge');
+      expect(msg.properties.timestamp).toBe(Math.floor(Date.parse(event.time) / 1000));
+      expect(msg.properties.headers).toEqual({});
       expect(parseCloudEvent(msg.content, msg.properties.contentType)).toEqual(asJson(event));
     });
     // Every route of the catalog sample went through, RowChanged by its operation.
     expect(new Set(received.map((m) => m.fields.routingKey.slice(site.length + 1)))).toEqual(
       new Set(Object.values(EXPECTED_ROUTE)),
     );
+  });
+
+  it('sends an event larger than the broker frame size whole, between its neighbours', async () => {
+    received = [];
+    const publisher = new AmqpPublisher({ url: RABBITMQ_URL, exchange, site });
+    await publisher.start();
+    const [before, big, after] = Array.from({ length: 20 }, (_, i) => tx(400 + i)).find(
+      (t) => t.events.length >= 3,
+    )!.events;
+    // RabbitMQ's frame_max is 128 KiB: this body spans several frames (and has multi-byte characters).
+    const large = { ...big!, data: { ...big!.data, note: 'é'.repeat(150_000) + 'z'.repeat(100_000) } };
+    await publisher.publish([before!, large, after!]);
+    await publisher.close();
+    await waitFor(() => received.length >= 3);
+    expect(received.map((m) => m.properties.messageId)).toEqual([before!.id, large.id, after!.id]);
+    expect(received[1]!.content.length).toBeGreaterThan(400_000);
+    expect(parseCloudEvent(received[1]!.content, received[1]!.properties.contentType)).toEqual(asJson(large));
+    expect(parseCloudEvent(received[2]!.content, received[2]!.properties.contentType)).toEqual(asJson(after!));
   });
 
   it('declares a durable topic exchange when it is missing', async () => {

@@ -14,6 +14,7 @@ import { ConfirmWindow, PublishError } from '../confirm-window.js';
 import { Backoff } from '../backoff.js';
 import { redact } from '../../config/redact.js';
 import { burstCork, type Corkable } from '../burst-cork.js';
+import { frameWriter } from './frame-writer.js';
 import { type ChannelLogger, silentLogger } from '../logger.js';
 
 export interface AmqpPublisherOptions {
@@ -36,7 +37,21 @@ export interface AmqpPublisherOptions {
 }
 
 const CONTENT_TYPE = 'application/cloudevents+json';
+const APP_ID = 'openmrs-event-bridge';
 const SOCKET_BUFFER = 2 * 1024 * 1024;
+
+/** Event time (ISO) to unix seconds, remembering the last one: the events of a transaction share their time. */
+function unixSeconds(): (time: string) => number | undefined {
+  let lastTime = '';
+  let last: number | undefined;
+  return (time) => {
+    if (time !== lastTime) {
+      lastTime = time;
+      last = Math.floor(Date.parse(time) / 1000) || undefined;
+    }
+    return last;
+  };
+}
 
 /** The routing key of an event: `<site>.<aggregate>.<action>`. */
 export function amqpRoutingKey(site: string, event: Pick<BridgeEvent, 'type' | 'data'>): string {
@@ -136,28 +151,50 @@ export class AmqpPublisher implements ChannelPublisher {
     this.channel = channel;
     this.backoff.reset();
     const { exchange, site } = this.options;
-    // amqplib keeps its socket at `connection.stream` (not typed).
-    const cork = burstCork(
-      (connection as unknown as { connection?: { stream?: Partial<Corkable> } }).connection?.stream,
-    );
-    this.window.attach((event, confirm) => {
-      const body = Buffer.from(JSON.stringify(event));
-      cork();
-      return channel.publish(
-        exchange,
-        amqpRoutingKey(site, event),
-        body,
-        {
-          persistent: true,
-          contentType: CONTENT_TYPE,
-          messageId: event.id,
-          type: event.type,
-          appId: 'openmrs-event-bridge',
-          timestamp: Math.floor(Date.parse(event.time) / 1000) || undefined,
-        },
-        (err: unknown) => confirm(err ? (err instanceof Error ? err : new Error(String(err))) : null),
+    const timestamp = unixSeconds();
+    const writer = frameWriter(channel, () => this.channel === channel);
+    if (writer) {
+      this.window.attach((event, confirm) => {
+        writer.publish(
+          {
+            exchange,
+            routingKey: amqpRoutingKey(site, event),
+            contentType: CONTENT_TYPE,
+            messageId: event.id,
+            type: event.type,
+            appId: APP_ID,
+            timestamp: timestamp(event.time),
+            body: JSON.stringify(event),
+          },
+          confirm,
+        );
+        // Memory is bounded by the window; the writer hands a burst to amqplib as one chunk.
+        return true;
+      });
+    } else {
+      // amqplib keeps its socket at `connection.stream` (not typed).
+      const cork = burstCork(
+        (connection as unknown as { connection?: { stream?: Partial<Corkable> } }).connection?.stream,
       );
-    });
+      this.window.attach((event, confirm) => {
+        const body = Buffer.from(JSON.stringify(event));
+        cork();
+        return channel.publish(
+          exchange,
+          amqpRoutingKey(site, event),
+          body,
+          {
+            persistent: true,
+            contentType: CONTENT_TYPE,
+            messageId: event.id,
+            type: event.type,
+            appId: APP_ID,
+            timestamp: timestamp(event.time),
+          },
+          (err: unknown) => confirm(err ? (err instanceof Error ? err : new Error(String(err))) : null),
+        );
+      });
+    }
     this.log.info({ channel: 'amqp', exchange }, 'AMQP connected');
   }
 
