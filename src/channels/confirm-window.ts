@@ -49,6 +49,11 @@ export class ConfirmWindow<T> {
   private send: Send<T> | null = null;
   /** Sent and unconfirmed, so that a lost connection can fail them at once. */
   private sent = new Set<Item<T>>();
+  /** Metric changes not yet reported: added up per burst and reported once, not per message. */
+  private sentSinceReport = 0;
+  private settledSinceReport = 0;
+  private confirmedSinceReport = 0;
+  private reportQueued = false;
 
   /**
    * @param channel the metrics label (`amqp`, `mqtt`)
@@ -146,7 +151,7 @@ export class ConfirmWindow<T> {
         this.queue[this.head++] = undefined;
         if (item.batch.settled) continue; // its call already failed; delivery re-sends it
         this.sent.add(item);
-        this.metrics?.inflight(this.channel, 1);
+        this.sentSinceReport++;
         let ok = true;
         try {
           ok = this.send!(item.message, (err) => this.settle(item, err ?? null));
@@ -161,19 +166,35 @@ export class ConfirmWindow<T> {
       }
     } finally {
       this.pumping = false;
+      this.queueReport();
     }
   }
+
+  private queueReport(): void {
+    if (this.reportQueued || !this.metrics) return;
+    if (this.sentSinceReport === 0 && this.settledSinceReport === 0) return;
+    this.reportQueued = true;
+    queueMicrotask(this.report);
+  }
+
+  private readonly report = (): void => {
+    this.reportQueued = false;
+    const delta = this.sentSinceReport - this.settledSinceReport;
+    if (delta !== 0) this.metrics?.inflight(this.channel, delta);
+    if (this.confirmedSinceReport) this.metrics?.published(this.channel, this.confirmedSinceReport);
+    this.sentSinceReport = this.settledSinceReport = this.confirmedSinceReport = 0;
+  };
 
   private settle(item: Item<T>, err: Error | null): void {
     if (item.done) return;
     item.done = true;
     this.sent.delete(item);
-    this.metrics?.inflight(this.channel, -1);
+    this.settledSinceReport++;
     if (err) {
       this.metrics?.failed(this.channel, 1);
       this.fail(item.batch, err);
     } else {
-      this.metrics?.published(this.channel, 1);
+      this.confirmedSinceReport++;
       if (!item.batch.settled && --item.batch.remaining === 0) {
         item.batch.settled = true;
         item.batch.resolve();
