@@ -19,6 +19,10 @@ import type { Transaction } from '../src/capture/types.js';
 import { EventMapper, mapAhead, MysqlReferenceLookup } from '../src/domain/index.js';
 import { seedMetadata, type SeedMeta } from '../demo/openmrs/actions.js';
 import { startMariaDb, type MariaDbServer } from '../test/support/mariadb.js';
+import { tuneV8 } from '../src/service/v8-tuning.js';
+
+// The bridge process's V8 settings (src/cli.ts), so that the mapper runs here as it does there.
+tuneV8();
 
 const TOTAL_ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const PATIENTS = Number(process.env.BENCH_PATIENTS ?? 5_000);

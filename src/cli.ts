@@ -15,6 +15,9 @@ import { openState } from './state/index.js';
 import { BridgeService } from './service/service.js';
 import { resolveStartPosition, StartupConfigError } from './service/source-info.js';
 import { defaultExtensions } from './service/plugins.js';
+import { tuneV8 } from './service/v8-tuning.js';
+
+tuneV8();
 
 const USAGE = `usage:
   openmrs-event-bridge [run] [--config FILE.json]

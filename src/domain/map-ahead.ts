@@ -24,64 +24,93 @@ export async function* mapAhead(
   depth: number,
 ): AsyncGenerator<MappedTransaction> {
   const it = source[Symbol.asyncIterator]();
-  const queue: Array<{ tx: Transaction; events: Promise<TransactionEvents>; settled: boolean }> = [];
-  let next: Promise<IteratorResult<Transaction>> | null = null;
-  let done = false;
-  try {
-    for (;;) {
-      const tail = queue[queue.length - 1];
-      // Read on while there is room and the stream is not in the middle of an oversized transaction's rows.
-      if (!done && next === null && queue.length < depth && (tail === undefined || tail.tx.rows !== null || tail.settled))
-        next = it.next();
-      if (queue.length === 0) {
-        if (next === null) return;
-        const r = await next;
-        next = null;
-        if (r.done) {
-          done = true;
-          return;
-        }
-        push(queue, r.value, map);
-        continue;
-      }
-      const head = queue[0];
-      if (!head.settled && next !== null) {
-        // Whichever comes first: the head's events, or the next transaction to start mapping.
-        const winner = await Promise.race([head.events.then(HEAD, HEAD), next]);
-        if (winner !== HEAD_DONE) {
-          next = null;
-          if (winner.done) done = true;
-          else push(queue, winner.value, map);
+  const queue: Entry[] = [];
+  let readDone = false;
+  let readError: { error: unknown } | null = null;
+  let stopped = false;
+  // One waiter at a time on each side, woken by plain callbacks (no Promise.race: it attached a reaction per call to
+  // the pending read, and the retained chains were promoted to the old generation under load).
+  let wakeConsumer: (() => void) | null = null;
+  let wakeReader: (() => void) | null = null;
+  const notifyConsumer = () => {
+    const wake = wakeConsumer;
+    wakeConsumer = null;
+    wake?.();
+  };
+  const notifyReader = () => {
+    const wake = wakeReader;
+    wakeReader = null;
+    wake?.();
+  };
+  /**
+   * Whether to read the next transaction now: when nothing is queued, or while the oldest one waits (for a lookup),
+   * up to `depth`, and not in the middle of an oversized transaction's rows. Once the oldest is mapped it goes out
+   * first: reading further ahead then would only keep transactions alive longer (they were promoted to the old
+   * generation and collected there, several times the GC work, in a catch-up where everything was ready at once).
+   */
+  const room = () => {
+    const head = queue[0];
+    if (head === undefined) return true;
+    const tail = queue[queue.length - 1];
+    return !head.settled && queue.length < depth && (tail.tx.rows !== null || tail.settled);
+  };
+
+  const reading = (async () => {
+    try {
+      while (!stopped) {
+        if (!room()) {
+          await new Promise<void>((resolve) => (wakeReader = resolve));
           continue;
         }
+        const r = await it.next();
+        if (r.done || stopped) break;
+        const entry: Entry = { tx: r.value, events: map(r.value), settled: false };
+        const settle = () => {
+          entry.settled = true;
+          if (entry === queue[0]) notifyConsumer();
+          // An oversized transaction at the tail held the reading back.
+          else if (entry === queue[queue.length - 1]) notifyReader();
+        };
+        entry.events.then(settle, settle);
+        queue.push(entry);
       }
-      queue.shift();
-      yield { tx: head.tx, events: await head.events };
+    } catch (error) {
+      readError = { error };
+    } finally {
+      readDone = true;
+      notifyConsumer();
+    }
+  })();
+
+  try {
+    for (;;) {
+      const head = queue[0];
+      if (head !== undefined && head.settled) {
+        queue.shift();
+        notifyReader();
+        yield { tx: head.tx, events: await head.events };
+        continue;
+      }
+      if (head === undefined && readDone) {
+        if (readError) throw (readError as { error: unknown }).error;
+        return;
+      }
+      await new Promise<void>((resolve) => (wakeConsumer = resolve));
     }
   } finally {
+    stopped = true;
+    notifyReader();
     // Mappings still in flight end on their own. The source is told to finish; with a read still pending (a live
     // reader waiting for the next commit), not waited for: whoever stops the reader ends that read.
     for (const entry of queue) entry.events.catch(() => undefined);
-    if (next === null) await it.return?.();
-    else {
-      next.catch(() => undefined);
-      void it.return?.().catch(() => undefined);
-    }
+    if (readDone) await it.return?.();
+    else void it.return?.().catch(() => undefined);
+    void reading;
   }
 }
 
-const HEAD_DONE = Symbol('head settled');
-const HEAD = (): typeof HEAD_DONE => HEAD_DONE;
-
-function push(
-  queue: Array<{ tx: Transaction; events: Promise<TransactionEvents>; settled: boolean }>,
-  tx: Transaction,
-  map: (tx: Transaction) => Promise<TransactionEvents>,
-): void {
-  const entry = { tx, events: map(tx), settled: false };
-  const settle = () => {
-    entry.settled = true;
-  };
-  entry.events.then(settle, settle);
-  queue.push(entry);
+interface Entry {
+  tx: Transaction;
+  events: Promise<TransactionEvents>;
+  settled: boolean;
 }
