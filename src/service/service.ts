@@ -21,7 +21,7 @@ import { binlogDistance, compareBinlog } from '../delivery/position.js';
 import { ServerIdPool } from '../delivery/server-ids.js';
 import type { ChannelPublisher, EventStreamSource } from '../delivery/types.js';
 import type { TransactionEvents } from '../domain/types.js';
-import { MysqlReferenceLookup, type EventMapper } from '../domain/index.js';
+import { mapAhead, MysqlReferenceLookup, type EventMapper } from '../domain/index.js';
 import { BinlogError } from '../source/errors.js';
 import { openState, type StateDb } from '../state/index.js';
 import { buildApp, type PluginRegistration } from '../api/app.js';
@@ -31,7 +31,7 @@ import { assertCommitHold, holdProblemsMessage } from '../delivery/commit-hold-c
 import type { BinlogPosition } from '../capture/types.js';
 import { resolveStartPosition, sourceTimeZone, StartupConfigError } from './source-info.js';
 import { listBinaryLogs } from '../source/server-info.js';
-import { CaptureSource, openLiveReader } from './transaction-source.js';
+import { CaptureSource, MAP_AHEAD, openLiveReader } from './transaction-source.js';
 
 export interface BridgeServiceOptions {
   config: BridgeConfig;
@@ -446,9 +446,8 @@ export class BridgeService {
     while (!this.liveStop.signal.aborted) {
       try {
         const { reader, mapper } = this.live!;
-        for await (const tx of reader) {
+        for await (const { tx, events } of mapAhead(reader, (t) => mapper.map(t), MAP_AHEAD)) {
           this.metrics.transactions.inc();
-          const events = await mapper.map(tx);
           this.lastRead = { commitTime: tx.commitTime, end: tx.end };
           position = tx.end;
           this.liveError = null;
