@@ -10,7 +10,7 @@
  * the socket has no-delay set: a window refilled in bursts against delayed ACKs collapses to a few hundred
  * messages/s (BASELINES.md).
  */
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
 import type { Socket } from 'node:net';
 import type { BridgeEvent } from '../../domain/types.js';
 import { routeOf } from '../../domain/routing.js';
@@ -41,6 +41,13 @@ export interface MqttPublisherOptions {
 }
 
 const CONTENT_TYPE = 'application/cloudevents+json';
+/** The same for every message (mqtt.js copies them into each packet and does not change them). */
+const PUBLISH_OPTIONS_V5: IClientPublishOptions = Object.freeze({
+  qos: 1,
+  properties: Object.freeze({ contentType: CONTENT_TYPE, payloadFormatIndicator: true }),
+});
+const PUBLISH_OPTIONS_V4: IClientPublishOptions = Object.freeze({ qos: 1 });
+const noLog = () => {};
 /** CONNACK codes of a broker that does not speak the protocol version we asked for (MQTT 5, MQTT 3.1.1). */
 const UNSUPPORTED_PROTOCOL = new Set([132, 1]);
 
@@ -134,6 +141,11 @@ export class MqttPublisher implements ChannelPublisher {
       keepalive: 30,
       resubscribe: false,
       queueQoSZero: false,
+      // A PUBACK proves the connection alive: no keepalive timer reset per acknowledged message (pings go out every
+      // keepalive period instead).
+      reschedulePings: false,
+      // mqtt.js traces every packet through `debug` (about ten calls per message); keep that only when asked for.
+      log: process.env.DEBUG?.includes('mqttjs') ? undefined : noLog,
       // MQTT 5 ends a session at disconnect unless told otherwise; keep it for a day.
       properties: this.version === 5 ? { sessionExpiryInterval: 86_400 } : undefined,
     };
@@ -191,9 +203,7 @@ export class MqttPublisher implements ChannelPublisher {
     client.publish(
       mqttTopic(prefix, site, event),
       JSON.stringify(event),
-      this.version === 5
-        ? { qos: 1, properties: { contentType: CONTENT_TYPE, payloadFormatIndicator: true } }
-        : { qos: 1 },
+      this.version === 5 ? PUBLISH_OPTIONS_V5 : PUBLISH_OPTIONS_V4,
       (err) => confirm(err ?? null),
     );
     return true;
