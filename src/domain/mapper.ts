@@ -11,6 +11,7 @@
  * 5. Number them: txseq/txsize, id `<site>:<txid>:<txseq>`, cursor, commit time.
  */
 import type { RowChange, Transaction } from '../capture/types.js';
+import type { RowImage } from '../source/types.js';
 import { cursorFor } from '../capture/cursor.js';
 import type { BridgeEvent, TransactionEvents } from './types.js';
 import { compile, wantRefs, rawImage, changedColumns, uuidRef, type ConvertContext } from './convert.js';
@@ -35,7 +36,7 @@ import {
 import { REF_TARGETS } from './catalog/fields.js';
 import { noMetrics, type MappingMetrics } from './metrics.js';
 import { ReferenceResolver, type RefBatch, type RefSpec, type ReferenceLookup } from './references.js';
-import { NOISE_TABLES, TABLE_ROLES, tableClass } from './tables.js';
+import { NOISE_TABLES, TABLE_ROLES, tableClass, type TableRole } from './tables.js';
 import { SourceClock, unixToIso } from './time.js';
 import { addRow, rootNet, type Unit } from './units.js';
 
@@ -149,6 +150,28 @@ export class EventMapper {
     return result;
   }
 
+  private readonly tables = new Map<string, TableInfo>();
+
+  /** What the grouping needs to know of a table, worked out once per table name. */
+  private tableInfo(table: string): TableInfo {
+    let info = this.tables.get(table);
+    if (info === undefined) {
+      const role = ROLES.get(table);
+      info = {
+        noise: this.noise.has(table),
+        role,
+        self: role ? selfRef(table, role.pk) : null,
+        learn: LEARNT_TABLES.has(table),
+        readKey: role ? (new Function('row', `return row[${JSON.stringify(role.key)}];`) as KeyReader) : null,
+        isPatient: table === 'patient',
+      };
+      // Table names come from the binlog: bound the map against a source that creates tables without end.
+      if (this.tables.size >= 10_000) this.tables.clear();
+      this.tables.set(table, info);
+    }
+    return info;
+  }
+
   /** Transactions whose fast-built cursors are still compared with capture's `cursorFor` (then trusted). */
   private cursorChecks = 64;
   private cursorFast = true;
@@ -217,27 +240,33 @@ export class EventMapper {
     const byKey: Array<Map<number, Unit> | undefined> = [];
 
     // 1. group
+    let lastTable: string | null = null;
+    let info: TableInfo = NO_TABLE;
     for (let i = 0; i < rows.length; i++) {
       const change = rows[i];
       if (change.schema !== this.schema) continue;
       const table = change.table;
-      if (this.noise.has(table)) {
+      // Consecutive rows mostly share one table (and one string instance): look its facts up once per run of rows.
+      if (table !== lastTable) {
+        info = this.tableInfo(table);
+        lastTable = table;
+      }
+      if (info.noise) {
         this.metrics.row(table, change.op, 'noise');
         continue;
       }
       const img = change.after ?? change.before;
       if (!img) continue;
-      const role = ROLES.get(table);
-      if (!role) {
-        noteGeneric(refs, table, change);
+      const role = info.role;
+      if (role === undefined) {
+        noteGeneric(refs, table, change, info.learn);
         units.push(rawUnit(table, i, null));
         continue;
       }
-      const self = selfRef(table, role.pk);
-      const learn = LEARNT_TABLES.has(table);
-      if (change.before) refs.noteRow(self, change.before, learn);
-      if (change.after) refs.noteRow(self, change.after, learn);
-      const id = img[role.key];
+      const self = info.self!;
+      if (change.before) refs.noteRow(self, change.before, info.learn);
+      if (change.after) refs.noteRow(self, change.after, info.learn);
+      const id = info.readKey!(img);
       if (typeof id !== 'number') {
         units.push(rawUnit(table, i, `${table}.${role.key} is not an integer id`));
         continue;
@@ -251,7 +280,7 @@ export class EventMapper {
         units.push(unit);
       }
       addRow(unit, change, i, role);
-      if (table === 'patient' && change.after) refs.noteValue(IS_PATIENT, id, String(id));
+      if (info.isPatient && change.after) refs.noteValue(IS_PATIENT, id, String(id));
     }
 
     // 2. fold versioned writes into the new row's unit
@@ -519,11 +548,28 @@ class CursorParts {
 }
 
 /** Rows of tables without a role still teach uuids (e.g. a concept_name referenced by an obs in the same transaction). */
-function noteGeneric(refs: RefBatch, table: string, change: RowChange): void {
+function noteGeneric(refs: RefBatch, table: string, change: RowChange, learn: boolean): void {
   const img = change.after ?? change.before!;
   if (typeof img.uuid === 'string' && typeof img[`${table}_id`] === 'number')
-    refs.noteRow(selfRef(table, `${table}_id`), img, LEARNT_TABLES.has(table));
+    refs.noteRow(selfRef(table, `${table}_id`), img, learn);
 }
+
+/** Reads a role's key column: one small function per table, so the property load stays monomorphic. */
+type KeyReader = (row: RowImage) => unknown;
+
+/** What the grouping step knows of a table (see `EventMapper.tableInfo`). */
+interface TableInfo {
+  noise: boolean;
+  role: TableRole | undefined;
+  /** The uuid RefSpec of the table's own rows (tables with a role). */
+  self: RefSpec | null;
+  /** Whether its rows' uuids go to the cache (LEARNT_TABLES). */
+  learn: boolean;
+  readKey: KeyReader | null;
+  isPatient: boolean;
+}
+
+const NO_TABLE: TableInfo = { noise: false, role: undefined, self: null, learn: false, readKey: null, isPatient: false };
 
 /**
  * Tables whose uuids are worth keeping in the cache for later transactions: those other rows reference. Not obs: an
