@@ -38,7 +38,7 @@ import { noMetrics, type MappingMetrics } from './metrics.js';
 import { ReferenceResolver, type RefBatch, type RefSpec, type ReferenceLookup } from './references.js';
 import { NOISE_TABLES, TABLE_ROLES, tableClass, type TableRole } from './tables.js';
 import { SourceClock, unixToIso } from './time.js';
-import { addRow, rootNet, type Unit } from './units.js';
+import { addRow, rootNet, type NetChange, type Unit } from './units.js';
 
 /** Options of an {@link EventMapper}. */
 export interface MapperOptions {
@@ -160,7 +160,8 @@ export class EventMapper {
       info = {
         noise: this.noise.has(table),
         role,
-        self: role ? selfRef(table, role.pk) : null,
+        // Only rows of tables that other rows reference are worth noting for same-transaction lookups.
+        self: role && REFERENCED_TABLES.has(table) ? selfRef(table, role.pk) : null,
         learn: LEARNT_TABLES.has(table),
         readKey: role ? (new Function('row', `return row[${JSON.stringify(role.key)}];`) as KeyReader) : null,
         isPatient: table === 'patient',
@@ -263,9 +264,10 @@ export class EventMapper {
         units.push(rawUnit(table, i, null));
         continue;
       }
-      const self = info.self!;
-      if (change.before) refs.noteRow(self, change.before, info.learn);
-      if (change.after) refs.noteRow(self, change.after, info.learn);
+      if (info.self !== null) {
+        if (change.before) refs.noteRow(info.self, change.before, info.learn);
+        if (change.after) refs.noteRow(info.self, change.after, info.learn);
+      }
       const id = info.readKey!(img);
       if (typeof id !== 'number') {
         units.push(rawUnit(table, i, `${table}.${role.key} is not an integer id`));
@@ -273,13 +275,14 @@ export class EventMapper {
       }
       let units1 = byKey[role.unitIdx];
       if (units1 === undefined) byKey[role.unitIdx] = units1 = new Map();
-      let unit = units1.get(id);
-      if (!unit) {
-        unit = { agg: role.agg, table: role.root, id, first: i, nets: [], rawIndex: [] };
-        units1.set(id, unit);
-        units.push(unit);
-      }
-      addRow(unit, change, i, role);
+      const unit = units1.get(id);
+      if (unit === undefined) {
+        // Most units are one row: arrays made with it hold one slot, where an empty array's first push reserves 16.
+        const net: NetChange = { table, role, op: change.op, before: change.before, after: change.after };
+        const created: Unit = { agg: role.agg, table: role.root, id, first: i, nets: [net], rawIndex: [i] };
+        units1.set(id, created);
+        units.push(created);
+      } else addRow(unit, change, i, role);
       if (info.isPatient && change.after) refs.noteValue(IS_PATIENT, id, String(id));
     }
 
@@ -561,7 +564,7 @@ type KeyReader = (row: RowImage) => unknown;
 interface TableInfo {
   noise: boolean;
   role: TableRole | undefined;
-  /** The uuid RefSpec of the table's own rows (tables with a role). */
+  /** The uuid RefSpec of the table's own rows, when other rows reference the table (else its rows are not noted). */
   self: RefSpec | null;
   /** Whether its rows' uuids go to the cache (LEARNT_TABLES). */
   learn: boolean;
@@ -576,7 +579,8 @@ const NO_TABLE: TableInfo = { noise: false, role: undefined, self: null, learn: 
  * obs is referenced later only by an edit, which voids the old obs in the same transaction. Rows of other tables
  * (encounter_provider, person_name, ...) are referenced by nothing, and caching them would only evict what is.
  */
-const LEARNT_TABLES = new Set(Object.values(REF_TARGETS).map((t) => t.table as string).filter((t) => t !== 'obs'));
+const REFERENCED_TABLES: ReadonlySet<string> = new Set(Object.values(REF_TARGETS).map((t) => t.table as string));
+const LEARNT_TABLES = new Set([...REFERENCED_TABLES].filter((t) => t !== 'obs'));
 
 const selfRefs = new Map<string, RefSpec>();
 
