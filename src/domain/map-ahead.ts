@@ -15,8 +15,9 @@ export interface MappedTransaction {
 
 /**
  * Maps the transactions of `source` with `map`, keeping up to `depth` of them in flight, and yields them in order.
- * An oversized transaction (rows streamed by `readRows`) is mapped alone: its rows come from the same stream, so
- * nothing behind it is read until it is mapped. A failed mapping is thrown at its place in the order.
+ * An oversized transaction (rows read again by `readRows`, all of them held while it is mapped) is mapped alone:
+ * nothing behind it is read until it is mapped, so that memory holds one such transaction at a time. A failed
+ * mapping is thrown at its place in the order.
  */
 export async function* mapAhead(
   source: AsyncIterable<Transaction>,
@@ -44,7 +45,7 @@ export async function* mapAhead(
   };
   /**
    * Whether to read the next transaction now: when nothing is queued, or while the oldest one waits (for a lookup),
-   * up to `depth`, and not in the middle of an oversized transaction's rows. Once the oldest is mapped it goes out
+   * up to `depth`, and not while an oversized transaction is being mapped. Once the oldest is mapped it goes out
    * first: reading further ahead then would only keep transactions alive longer (they were promoted to the old
    * generation and collected there, several times the GC work, in a catch-up where everything was ready at once).
    */

@@ -88,17 +88,31 @@ export class EventMapper {
   }
 
   /** Maps one committed transaction. DDL transactions and transactions of other schemas give no events. */
-  async map(tx: Transaction): Promise<TransactionEvents> {
+  map(tx: Transaction): Promise<TransactionEvents> {
+    try {
+      if (tx.kind !== 'dml' || tx.rows === null) return this.mapAsync(tx);
+      const drafts = this.mapRows(tx.rows);
+      return drafts instanceof Promise
+        ? drafts.then((d) => this.envelope(tx, d))
+        : Promise.resolve(this.envelope(tx, drafts));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** `map` for what is not in memory: oversized transactions (rows read again from the binlog), and non-DML ones. */
+  private async mapAsync(tx: Transaction): Promise<TransactionEvents> {
+    if (tx.kind !== 'dml') return this.envelope(tx, []);
+    // Oversized transaction: folding needs all rows of an aggregate together, so read them all (see docs/events.md).
+    const rows: RowChange[] = [];
+    if (tx.readRows) for await (const chunk of tx.readRows()) for (const r of chunk) rows.push(r);
+    return this.envelope(tx, await this.mapRows(rows));
+  }
+
+  /** Numbers a transaction's drafts into events: txseq/txsize, id `<site>:<txid>:<txseq>`, cursor, commit time. */
+  private envelope(tx: Transaction, drafts: Draft[]): TransactionEvents {
     const txid = this.txid(tx);
     const result: TransactionEvents = { txid, commitTime: tx.commitTime, end: tx.end, events: [] };
-    if (tx.kind !== 'dml') return result;
-    let rows = tx.rows;
-    if (rows === null) {
-      // Oversized transaction: folding needs all rows of an aggregate together, so read them all (see docs/events.md).
-      rows = [];
-      if (tx.readRows) for await (const chunk of tx.readRows()) for (const r of chunk) rows.push(r);
-    }
-    const drafts = await this.mapRows(rows);
     const size = drafts.length;
     const time = unixToIso(tx.commitTime);
     const cursors = size > 0 ? this.cursorsOf(tx) : null;
@@ -231,8 +245,11 @@ export class EventMapper {
     return b.toString('base64url', 0, o);
   }
 
-  /** The event drafts of a transaction's row changes, in order (no envelope numbering). */
-  async mapRows(rows: readonly RowChange[]): Promise<Draft[]> {
+  /**
+   * The event drafts of a transaction's row changes, in order (no envelope numbering). Returned directly when every
+   * reference was in the transaction or the cache (no promise for the common case), else once the lookups are done.
+   */
+  mapRows(rows: readonly RowChange[]): Draft[] | Promise<Draft[]> {
     const refs = this.resolver.batch();
     // Units in the order of their first row; raw rows (no aggregate) are units of their own, so that drafts come out
     // in row order without sorting unless folding moved a unit earlier.
@@ -331,6 +348,23 @@ export class EventMapper {
         (retry ??= []).push(u);
       }
     }
+    if (retry !== null) return this.resolveAndRebuild(retry, units, rows, ctx, refs, results, errors, moved);
+    refs.learn();
+    return this.collect(units, rows, results, errors, moved);
+  }
+
+  /** Queries what the first build missed, builds those units again (repeating while new references appear), collects. */
+  private async resolveAndRebuild(
+    first: number[],
+    units: Unit[],
+    rows: readonly RowChange[],
+    ctx: ConvertContext,
+    refs: RefBatch,
+    results: Array<BuildResult | undefined>,
+    errors: Array<string | undefined>,
+    moved: boolean,
+  ): Promise<Draft[]> {
+    let retry: number[] | null = first;
     for (let round = 0; retry !== null; round++) {
       if (round === MAX_RESOLVE_ROUNDS) {
         for (const u of retry) {
@@ -349,8 +383,17 @@ export class EventMapper {
       }
     }
     refs.learn();
+    return this.collect(units, rows, results, errors, moved);
+  }
 
-    // 4. collect the drafts in unit order
+  /** The units' drafts in the order of their first rows; RowChanged for rows that went out raw. */
+  private collect(
+    units: Unit[],
+    rows: readonly RowChange[],
+    results: Array<BuildResult | undefined>,
+    errors: Array<string | undefined>,
+    moved: boolean,
+  ): Draft[] {
     const drafts: Draft[] = [];
     const at: number[] = [];
     let order: number[] | null = null;

@@ -276,7 +276,15 @@ describe('cascades and merges', () => {
     const { result: e1 } = await run(() => db.om.createEncounter(p.patientId, v.visitId));
     const { result: e2 } = await run(() => db.om.createEncounter(p.patientId, v.visitId));
     const { result: o1 } = await run(() => db.om.placeDrugOrder(p.patientId, e1.encounterId));
+    // A second reader that holds at most 5 rows of a transaction in memory: the cascade is oversized there.
+    const smallTap = await BinlogTap.open(db.server, { schemas: [db.schema], maxTxRows: 5 });
     const { result: voided, txs, events } = await run(() => db.om.voidPatient(p.patientId, 'Duplicate record'));
+    const oversized = (await smallTap.drain()).filter((t) => t.kind === 'dml');
+    smallTap.close();
+    expect(oversized).toHaveLength(1);
+    expect(oversized[0].rows).toBeNull();
+    // Mapped from rows read again from the binlog: the same events.
+    expect((await mapper.map(oversized[0])).events).toEqual(events);
     expect(txs).toHaveLength(1);
     expect(events[0]).toMatchObject({ type: 'PatientVoided', subject: p.patientUuid, openmrsaction: 'VOIDED' });
     const byType = (t: string) =>
