@@ -192,7 +192,7 @@ export class RefBatch {
   private wanted: Map<RefSpec, Set<number>> | null = null;
   private resolved: BySpec<string | null> | null = null;
   private reasons: Map<number, string> | null = null;
-  /** Misses recorded so far (a builder compares it before and after to know whether its unit missed). */
+  /** Misses recorded so far, every one (the mapper compares it before and after a unit's build: did it miss?). */
   misses = 0;
 
   constructor(private readonly owner: ReferenceResolver) {}
@@ -248,12 +248,12 @@ export class RefBatch {
   }
 
   private miss(spec: RefSpec, id: number): void {
+    // Counted on every miss, also of an id already wanted: each unit that missed must be built again.
+    this.misses++;
     const wanted = (this.wanted ??= new Map());
     let ids = wanted.get(spec);
     if (!ids) wanted.set(spec, (ids = new Set()));
-    if (ids.has(id)) return;
     ids.add(id);
-    this.misses++;
   }
 
   /** Whether `resolve()` has anything to query. */

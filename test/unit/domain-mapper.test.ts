@@ -209,6 +209,23 @@ describe('mapper on OpenMRS-shaped transactions', () => {
     for (const e of events) validateEvent(e);
   });
 
+  it('units of one transaction that miss the same reference are all built again once it is resolved', async () => {
+    // A cold cache: the encounter and every obs reference the same patient, concept and location, none of them in
+    // the transaction; each unit must get the values, not only the first one that asked.
+    const { events } = await mapper().map(exampleTransaction(scenario('create an encounter with obs'), 1));
+    expect(events.length).toBeGreaterThanOrEqual(3);
+    for (const e of events) {
+      expect(e.data.unresolved).toBeUndefined();
+      expect(e.patientuuid).toEqual(expect.any(String));
+    }
+    const obs = events.filter((e) => e.type === 'ObsCreated');
+    expect(obs.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(obs.map((e) => e.data.personUuid)).size).toBe(1);
+    expect(obs.every((e) => typeof e.data.conceptUuid === 'string' && typeof e.data.locationUuid === 'string')).toBe(
+      true,
+    );
+  });
+
   it('a person who is not a patient is RowChanged, without error', async () => {
     const lookup: ReferenceLookup = {
       async lookup(table, key, value, ids) {
