@@ -468,6 +468,9 @@ export class BridgeService {
           return;
         }
         this.logger.error({ err: error, resumeAt: position, retryInMs: delay }, 'live binlog reader failed; reopening');
+        // A mapping that failed (a lookup while the source is down) leaves the reader open, maybe reading ahead: close
+        // it, so that its connection does not linger beside the new one with the same server id.
+        this.live?.reader.close();
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(30_000, delay * 2);
         if (this.liveStop.signal.aborted) return;
