@@ -3,14 +3,16 @@
  *
  * 1. Starts a throwaway MariaDB (binlog ROW/FULL/FULL), loads the OpenMRS 2.6.4 core schema, seeds the statement
  *    library's metadata and BENCH_PATIENTS patients (person + patient + name).
- * 2. Writes an OpenMRS-shaped workload of BENCH_ROWS row changes (default 300,000) on 4 connections, each transaction
+ * 2. Writes an OpenMRS-shaped workload of BENCH_ROWS row changes (default 1,000,000) on 4 connections, each transaction
  *    what saveEncounter writes: an encounter, its encounter_provider and 8 obs (one with a group member), and every
  *    fifth transaction also an obs edit of an earlier obs (insert with previous_version + void of the old one).
- * 3. Reads the workload's binlog twice with the capture BinlogReader: capture only (count rows), then capture plus the
- *    EventMapper (references resolved through the LRU and batched queries to the source, times converted from
- *    Africa/Nairobi). Prints rows/s of the first, events/s of the second, and their ratio.
+ * 3. Reads the workload's binlog once to warm up, then BENCH_ROUNDS times (default 3) capture only (count rows)
+ *    followed by capture plus the EventMapper through mapAhead, as the service maps (a new mapper each round: cold
+ *    reference cache, lookups batched to the source, times converted from Africa/Nairobi). Prints each round and the
+ *    medians: rows/s of capture only, events/s of capture + mapping, and their ratio.
  *
- * Environment: BENCH_ROWS, BENCH_PATIENTS (default 5,000).
+ * Environment: BENCH_ROWS, BENCH_PATIENTS (default 5,000), BENCH_ROUNDS, BENCH_INFLIGHT (default: the service's
+ * MAP_AHEAD), BENCH_PROFILE(_PASS), BENCH_KEEP(_ROUNDS).
  */
 import { performance } from 'node:perf_hooks';
 import mysql from 'mysql2/promise';
@@ -20,6 +22,7 @@ import { EventMapper, mapAhead, MysqlReferenceLookup } from '../src/domain/index
 import { seedMetadata, type SeedMeta } from '../demo/openmrs/actions.js';
 import { startMariaDb, type MariaDbServer } from '../test/support/mariadb.js';
 import { tuneV8 } from '../src/service/v8-tuning.js';
+import { MAP_AHEAD } from '../src/service/transaction-source.js';
 
 // The bridge process's V8 settings (src/cli.ts), so that the mapper runs here as it does there.
 tuneV8();
@@ -27,7 +30,7 @@ tuneV8();
 const TOTAL_ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const PATIENTS = Number(process.env.BENCH_PATIENTS ?? 5_000);
 const WRITERS = 4;
-const INFLIGHT = Number(process.env.BENCH_INFLIGHT ?? 64);
+const INFLIGHT = Number(process.env.BENCH_INFLIGHT ?? MAP_AHEAD);
 const KEEP = process.env.BENCH_KEEP === '1';
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const SCHEMA = 'openmrs';
