@@ -56,7 +56,8 @@ export async function* mapAhead(
     return !head.settled && queue.length < depth && (tail.tx.rows !== null || tail.settled);
   };
 
-  const reading = (async () => {
+  // The reading side runs on its own; it ends when the source does or when the consumer stops (`stopped`).
+  void (async () => {
     try {
       while (!stopped) {
         if (!room()) {
@@ -106,7 +107,6 @@ export async function* mapAhead(
     for (const entry of queue) entry.events.catch(() => undefined);
     if (readDone) await it.return?.();
     else void it.return?.().catch(() => undefined);
-    void reading;
   }
 }
 

@@ -38,7 +38,7 @@ import { noMetrics, type MappingMetrics } from './metrics.js';
 import { ReferenceResolver, type RefBatch, type RefSpec, type ReferenceLookup } from './references.js';
 import { NOISE_TABLES, TABLE_ROLES, tableClass, type TableRole } from './tables.js';
 import { SourceClock, unixToIso } from './time.js';
-import { addRow, rootNet, type NetChange, type Unit } from './units.js';
+import { addRow, newUnit, rootNet, type Unit } from './units.js';
 
 /** Options of an {@link EventMapper}. */
 export interface MapperOptions {
@@ -313,9 +313,7 @@ export class EventMapper {
       if (units1 === undefined) byKey[role.unitIdx] = units1 = new Map();
       const unit = units1.get(id);
       if (unit === undefined) {
-        // Most units are one row: arrays made with it hold one slot, where an empty array's first push reserves 16.
-        const net: NetChange = { table, role, op: change.op, before: change.before, after: change.after };
-        const created: Unit = { agg: role.agg, table: role.root, id, first: i, nets: [net], rawIndex: [i] };
+        const created = newUnit(change, i, role, id);
         units1.set(id, created);
         units.push(created);
       } else addRow(unit, change, i, role);

@@ -37,6 +37,18 @@ export interface Unit {
   foldedInto?: Unit;
 }
 
+/**
+ * A unit holding its first row change. Most units are one row: arrays made with that row hold one slot, where an empty
+ * array's first push reserves sixteen.
+ */
+export function newUnit(change: RowChange, index: number, role: TableRole, id: number): Unit {
+  return { agg: role.agg, table: role.root, id, first: index, nets: [netOf(change, role)], rawIndex: [index] };
+}
+
+function netOf(change: RowChange, role: TableRole): NetChange {
+  return { table: change.table, role, op: change.op, before: change.before, after: change.after };
+}
+
 /** Adds a row change to the unit, collapsing it with an earlier change of the same row. */
 export function addRow(unit: Unit, change: RowChange, index: number, role: TableRole): void {
   unit.rawIndex.push(index);
@@ -61,7 +73,7 @@ export function addRow(unit: Unit, change: RowChange, index: number, role: Table
     }
     return;
   }
-  unit.nets.push({ table: change.table, role, op: change.op, before: change.before, after: change.after });
+  unit.nets.push(netOf(change, role));
 }
 
 /** The unit's net change of its root table, if the transaction wrote it. */
