@@ -1,8 +1,14 @@
 /**
  * The MQTT channel against a Mosquitto started by the test (persistence on, lossless queueing): topics and QoS per
  * contract, MQTT 5 content type, every message a valid CloudEvent, and the broker stopped (SIGTERM) and started again
- * in the middle of a run with a persistent-session subscriber: nothing lost.
+ * in the middle of a run with a persistent-session subscriber: nothing lost. With a TCP proxy in front of the broker:
+ * messages in flight when the connection drops are re-sent first after reconnecting, in order, with their packet ids
+ * and DUP, within the broker's (new, smaller) Receive Maximum, and their publish resolves on that PUBACK; messages not
+ * yet sent fail at once. The same publishing also through mqtt.js's own publish (the fallback path).
  */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient, type IPublishPacket } from 'mqtt';
 import { MqttPublisher } from '../../src/channels/mqtt/publisher.js';
@@ -13,6 +19,17 @@ import { drive } from '../support/drive.js';
 import { startMosquitto, type MosquittoServer } from '../support/mosquitto.js';
 import { uniqueName } from '../support/rabbitmq.js';
 import { freePort } from '../support/mariadb.js';
+import { startTcpProxy, type ProxiedConnection } from '../support/tcp-proxy.js';
+
+// mqtt-packet as mqtt.js loads it, to read what crossed the proxy.
+const require = createRequire(import.meta.url);
+const mqttPacket = require(require.resolve('mqtt-packet', { paths: [dirname(require.resolve('mqtt'))] })) as {
+  parser(opts: { protocolVersion: number }): {
+    on(event: 'packet', cb: (p: Record<string, any>) => void): void;
+    on(event: 'error', cb: (e: Error) => void): void;
+    parse(buf: Buffer): number;
+  };
+};
 
 const site = uniqueName('clinic');
 const patients = ['a1b2c3d4-0000-4000-8000-000000000001', 'a1b2c3d4-0000-4000-8000-000000000002'];
@@ -65,6 +82,31 @@ describe('MQTT channel', () => {
       expect(packet.properties?.contentType).toBe('application/cloudevents+json');
       expect(parseCloudEvent(packet.payload as Buffer)).toEqual(asJson(event));
     });
+  });
+
+  it('publishes the same through mqtt.js when told not to encode packets itself (the fallback path)', async () => {
+    received = [];
+    const publisher = new MqttPublisher({
+      url: broker.url,
+      prefix: 'openmrs',
+      site,
+      clientId: uniqueName('bridge'),
+      ownEncoder: false,
+    });
+    await publisher.start();
+    const txs = Array.from({ length: 50 }, (_, i) => tx(i));
+    await Promise.all(txs.map((t) => publisher.publish(t.events)));
+    await publisher.close();
+    const events = txs.flatMap((t) => t.events);
+    await waitFor(() => received.length >= events.length);
+    expect(received.map((p) => [p.topic, p.qos, p.properties?.contentType])).toEqual(
+      events.map((e) => [
+        `openmrs/${site}/${EXPECTED_ROUTE[e.type === 'RowChanged' ? `RowChanged:${String(e.data.op)}` : e.type]!.replace('.', '/')}`,
+        1,
+        'application/cloudevents+json',
+      ]),
+    );
+    expect(received.map((p) => parseCloudEvent(p.payload as Buffer))).toEqual(asJson(events));
   });
 
   it('speaks MQTT 3.1.1 when told to, same topics and payloads', async () => {
@@ -137,4 +179,116 @@ describe('MQTT channel', () => {
     await expect(publisher.start()).rejects.toThrow(new RegExp(`MQTT: cannot connect to mqtt://127.0.0.1:${port}`));
     await expect(publisher.publish(tx(0).events)).rejects.toThrow(/not connected/);
   });
+});
+
+/** What the client sent and the broker acknowledged on one proxied connection. */
+interface Flow {
+  publishes: Array<{ id: number; dup: boolean; payload: string }>;
+  acks: number;
+  /** The most PUBLISH packets seen unacknowledged at once. */
+  maxUnacked: number;
+}
+
+describe('MQTT channel, connection lost with messages in flight', () => {
+  it('re-sends them first after reconnecting (same ids, DUP, in order, within Receive Maximum), resolves them on that PUBACK, fails unsent ones at once', async () => {
+    // Receive Maximum 20 at first, 5 after the restart: more in flight than the broker now allows.
+    const limited = await startMosquitto({ extraConfig: ['max_inflight_messages 20'] });
+    const proxy = await startTcpProxy(limited.port);
+    const flows = new Map<ProxiedConnection, Flow>();
+    const parsers = new Map<
+      ProxiedConnection,
+      [ReturnType<typeof mqttPacket.parser>, ReturnType<typeof mqttPacket.parser>]
+    >();
+    const parsersOf = (conn: ProxiedConnection) => {
+      let p = parsers.get(conn);
+      if (!p) {
+        const flow: Flow = { publishes: [], acks: 0, maxUnacked: 0 };
+        flows.set(conn, flow);
+        const up = mqttPacket.parser({ protocolVersion: 5 });
+        const down = mqttPacket.parser({ protocolVersion: 5 });
+        up.on('packet', (packet) => {
+          if (packet.cmd !== 'publish') return;
+          flow.publishes.push({ id: packet.messageId, dup: packet.dup, payload: String(packet.payload) });
+          flow.maxUnacked = Math.max(flow.maxUnacked, flow.publishes.length - flow.acks);
+        });
+        down.on('packet', (packet) => {
+          if (packet.cmd === 'puback') flow.acks++;
+        });
+        p = [up, down];
+        parsers.set(conn, p);
+      }
+      return p;
+    };
+    proxy.onClientData = (conn, chunk) => void parsersOf(conn)[0].parse(chunk);
+    proxy.onServerData = (conn, chunk) => void parsersOf(conn)[1].parse(chunk);
+    const flowOf = (i: number) => flows.get(proxy.connections[i]!)!;
+
+    const publisher = new MqttPublisher({
+      url: `mqtt://127.0.0.1:${proxy.port}`,
+      prefix: 'openmrs',
+      site,
+      clientId: uniqueName('bridge'),
+      reconnectMs: 100,
+    });
+    try {
+      await publisher.start();
+      const events = Array.from({ length: 40 }, (_, i) => tx(i).events)
+        .flat()
+        .slice(0, 50);
+      expect(events.length).toBe(50);
+
+      // The broker's PUBACKs are held back: 20 messages go out (its Receive Maximum) and stay in flight.
+      proxy.holdServer = true;
+      const outcomes: Array<'ok' | Error | undefined> = events.map(() => undefined);
+      const calls = events.map((e, i) =>
+        publisher.publish([e]).then(
+          () => void (outcomes[i] = 'ok'),
+          (err: Error) => void (outcomes[i] = err),
+        ),
+      );
+      await waitFor(() => flowOf(0)?.publishes.length === 20);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(flowOf(0).publishes.length).toBe(20);
+      expect(publisher.inflight).toBe(20);
+
+      // The broker goes down (its held PUBACKs with the connection) and comes back allowing 5 in flight.
+      await limited.kill('SIGTERM');
+      await waitFor(() => !publisher.ready, 10_000);
+      // Not sent: failed at once, before any reconnect.
+      const failed = outcomes.filter((o) => o instanceof Error);
+      expect(failed.length).toBe(30);
+      expect(outcomes.slice(20).every((o) => o instanceof Error && /connection lost/.test(o.message))).toBe(true);
+      expect(outcomes.slice(0, 20).every((o) => o === undefined)).toBe(true);
+      const config = join(limited.dir, 'mosquitto.conf');
+      await writeFile(
+        config,
+        (await readFile(config, 'utf8')).replace('max_inflight_messages 20', 'max_inflight_messages 5'),
+      );
+      proxy.holdServer = false;
+      await limited.restart();
+      await waitFor(() => publisher.ready, 10_000);
+
+      // Sent ones: re-sent on the new connection, first, same ids and bytes, DUP, and resolved by its PUBACKs.
+      await Promise.all(calls);
+      expect(outcomes.slice(0, 20)).toEqual(Array(20).fill('ok'));
+      const again = flowOf(proxy.connections.length - 1);
+      const first = flowOf(0).publishes;
+      expect(again.publishes.slice(0, 20)).toEqual(first.map((p) => ({ ...p, dup: true })));
+      expect(first.every((p) => !p.dup)).toBe(true);
+      expect(new Set(first.map((p) => p.id)).size).toBe(20);
+
+      // The failed ones again, as delivery would send them: new packets, never more than 5 unacknowledged.
+      await Promise.all(events.slice(20).map((e) => publisher.publish([e])));
+      expect(again.publishes.length).toBe(50);
+      expect(again.publishes.slice(20).every((p) => !p.dup)).toBe(true);
+      expect(again.publishes.slice(20).map((p) => JSON.parse(p.payload).id)).toEqual(events.slice(20).map((e) => e.id));
+      expect(again.maxUnacked).toBeLessThanOrEqual(5);
+      expect(flowOf(0).maxUnacked).toBeLessThanOrEqual(20);
+      expect(publisher.inflight).toBe(0);
+    } finally {
+      await publisher.close();
+      await proxy.close();
+      await limited.stop();
+    }
+  }, 60_000);
 });

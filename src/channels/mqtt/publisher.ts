@@ -9,6 +9,11 @@
  * binlog instead of piling them up in memory. The in-flight window is refilled on every PUBACK (never in bursts) and
  * the socket has no-delay set: a window refilled in bursts against delayed ACKs collapses to a few hundred
  * messages/s (BASELINES.md).
+ *
+ * mqtt.js keeps the connection and session; the PUBLISH packets and their PUBACKs are the bridge's own
+ * (`publish-writer.ts`, `packets.ts`): encoded into one buffer per burst, re-sent with DUP after a reconnect. mqtt.js's
+ * own `publish` (an object, a deep copy for its store and about ten socket writes per message) was a third of the
+ * bridge's CPU time in a catch-up; it is still used when its internals are not what the writer expects.
  */
 import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
 import type { Socket } from 'node:net';
@@ -19,6 +24,8 @@ import { ConfirmWindow, PublishError } from '../confirm-window.js';
 import { type ChannelLogger, silentLogger } from '../logger.js';
 import { redact } from '../../config/redact.js';
 import { burstCork } from '../burst-cork.js';
+import { CONTENT_TYPE } from './packets.js';
+import { publishWriter, type PublishWriter } from './publish-writer.js';
 
 export interface MqttPublisherOptions {
   /** `mqtt://host:port` (BRIDGE_MQTT_URL); `mqtts://` and `ws(s)://` work too. */
@@ -36,11 +43,15 @@ export interface MqttPublisherOptions {
   closeTimeoutMs?: number;
   /** Force a protocol (5 or 4 = 3.1.1); default: 5, falling back to 4 when the broker refuses 5. */
   protocolVersion?: 4 | 5;
+  /**
+   * false: publish through mqtt.js's `client.publish` instead of the bridge's own PUBLISH encoder (the fallback when
+   * mqtt.js's internals differ; tests use it to cover that path). Default true.
+   */
+  ownEncoder?: boolean;
   metrics?: ChannelMetrics;
   logger?: ChannelLogger;
 }
 
-const CONTENT_TYPE = 'application/cloudevents+json';
 /** The same for every message (mqtt.js copies them into each packet and does not change them). */
 const PUBLISH_OPTIONS_V5: IClientPublishOptions = Object.freeze({
   qos: 1,
@@ -50,6 +61,8 @@ const PUBLISH_OPTIONS_V4: IClientPublishOptions = Object.freeze({ qos: 1 });
 const noLog = () => {};
 /** CONNACK codes of a broker that does not speak the protocol version we asked for (MQTT 5, MQTT 3.1.1). */
 const UNSUPPORTED_PROTOCOL = new Set([132, 1]);
+/** MQTT packet ids are 16 bits: never more in flight. */
+const MAX_INFLIGHT = 65_535;
 
 /** The topic of an event: `<prefix>/<site>/<aggregate>/<action>`. */
 export function mqttTopic(prefix: string, site: string, event: Pick<BridgeEvent, 'type' | 'data'>): string {
@@ -66,6 +79,10 @@ export class MqttPublisher implements ChannelPublisher {
   private connected = false;
   private closing = false;
   private version: 4 | 5;
+  private writer: PublishWriter | null = null;
+  /** Topics by event type, and of RowChanged events by op: routeOf builds an object and the topic a string per call. */
+  private readonly typeTopics = new Map<string, string>();
+  private readonly rowTopics = new Map<string, string>();
 
   constructor(private readonly options: MqttPublisherOptions) {
     this.window = new ConfirmWindow<BridgeEvent>('mqtt', options.window ?? 1000, options.metrics);
@@ -123,6 +140,8 @@ export class MqttPublisher implements ChannelPublisher {
     const err = new PublishError('MQTT publisher closed before the broker acknowledged');
     this.window.detach(err);
     this.window.failQueued(err);
+    this.writer?.dispose();
+    this.writer = null;
     this.connected = false;
     this.client = null;
     // force: in-flight messages were failed above; the session keeps nothing we would wait for.
@@ -152,16 +171,36 @@ export class MqttPublisher implements ChannelPublisher {
     const client = mqtt.connect(this.options.url, options);
     return new Promise<void>((resolve, reject) => {
       let first = true;
+      // Decided at the first CONNACK (mqtt.js's internals are complete then) and kept for the client's life.
+      let writer: PublishWriter | null | undefined;
       client.on('connect', (connack) => {
         (client.stream as Partial<Socket>).setNoDelay?.(true);
         const receiveMaximum = connack.properties?.receiveMaximum;
-        const limit = Math.min(this.options.window ?? 1000, receiveMaximum ?? Infinity);
+        const limit = Math.min(this.options.window ?? 1000, receiveMaximum ?? Infinity, MAX_INFLIGHT);
         this.connected = true;
-        const cork = burstCork(client.stream as Partial<Socket>);
-        this.window.attach((event, confirm) => {
-          cork();
-          return this.send(client, event, confirm);
-        }, limit);
+        if (writer === undefined) {
+          writer = this.options.ownEncoder === false ? null : publishWriter(client, this.version);
+          if (!writer && this.options.ownEncoder !== false) {
+            this.log.warn({ channel: 'mqtt' }, 'MQTT: mqtt.js internals not as expected; publishing through mqtt.js');
+          }
+          this.writer = writer;
+        }
+        if (writer) {
+          const w = writer;
+          // Messages in flight when the connection dropped go out again first, in order, with DUP.
+          w.resume(limit);
+          this.window.attach((event, confirm) => {
+            w.publish(this.topicOf(event), JSON.stringify(event), confirm);
+            // Memory is bounded by the window; the writer hands a burst to the socket as one chunk.
+            return true;
+          }, limit);
+        } else {
+          const cork = burstCork(client.stream as Partial<Socket>);
+          this.window.attach((event, confirm) => {
+            cork();
+            return this.send(client, event, confirm);
+          }, limit);
+        }
         this.log.info(
           { channel: 'mqtt', protocolVersion: this.version, sessionPresent: connack.sessionPresent },
           'MQTT connected',
@@ -179,9 +218,11 @@ export class MqttPublisher implements ChannelPublisher {
           reject(new Error('connection closed before CONNACK'));
           return;
         }
+        writer?.disconnected();
         if (!this.connected) return;
         this.connected = false;
-        // Sent messages stay in the client's session and are re-sent on reconnect; unsent ones go back to delivery.
+        // Sent messages stay in the session (the writer's or mqtt.js's) and are re-sent on reconnect; unsent ones go
+        // back to delivery.
         this.window.detach();
         this.window.failQueued(new PublishError('MQTT connection lost'));
         if (!this.closing) this.log.warn({ channel: 'mqtt' }, 'MQTT connection lost; reconnecting');
@@ -198,10 +239,24 @@ export class MqttPublisher implements ChannelPublisher {
     });
   }
 
+  /** The event's topic, from a cache (see `typeTopics`). */
+  private topicOf(event: BridgeEvent): string {
+    const row = event.type === 'RowChanged';
+    const key = row ? String((event.data as { op?: unknown } | undefined)?.op) : event.type;
+    const cache = row ? this.rowTopics : this.typeTopics;
+    let topic = cache.get(key);
+    if (topic === undefined) {
+      topic = mqttTopic(this.options.prefix, this.options.site, event);
+      // Bounded, should a producer invent types without end.
+      if (cache.size < 1000) cache.set(key, topic);
+    }
+    return topic;
+  }
+
+  /** The fallback: mqtt.js's own publish. */
   private send(client: MqttClient, event: BridgeEvent, confirm: (err?: Error | null) => void): boolean {
-    const { prefix, site } = this.options;
     client.publish(
-      mqttTopic(prefix, site, event),
+      this.topicOf(event),
       JSON.stringify(event),
       this.version === 5 ? PUBLISH_OPTIONS_V5 : PUBLISH_OPTIONS_V4,
       (err) => confirm(err ?? null),
