@@ -7,19 +7,25 @@
  *   (mqtt.js deep-copies every packet into its outgoing store and writes it in about ten small chunks);
  * - packet ids are the writer's own, unique among the messages in flight (the bridge never publishes or subscribes
  *   through mqtt.js on this client, so mqtt.js allocates none; an id mqtt.js has pending is skipped all the same);
- * - PUBACKs are taken from mqtt.js's 'packetreceive' event (emitted for every packet before mqtt.js handles it); mqtt.js
- *   then finds no pending message of its own under that id and ignores the PUBACK;
+ * - PUBACKs of its messages are taken out of the bytes from the broker before mqtt.js parses them (`puback-filter.ts`,
+ *   a Transform put between each new connection's stream and mqtt.js's parser by wrapping `client.streamBuilder` and
+ *   the stream's `pipe`): no packet object, event and nextTick per PUBACK. Should mqtt.js not pipe the stream as
+ *   expected, they are taken from its 'packetreceive' event instead (emitted for every packet before mqtt.js handles
+ *   it; mqtt.js then finds no pending message of its own under that id and ignores the PUBACK);
  * - the bytes of every message stay until its PUBACK: after a reconnect (`resume`) they are re-sent first, in their
  *   original order, with the same packet ids and the DUP flag, at most `limit` (the broker's Receive Maximum) at a time.
  *   mqtt.js would re-send them one round trip at a time and without DUP.
  *
  * Uses mqtt.js internals (the version is pinned in package.json): `client.outgoing` (its pending messages by id),
- * `client.stream`, `client.connected`. `publishWriter()` returns null when they are not as expected (or mqtt.js is not
- * major version 5), and the publisher then publishes through `client.publish`.
+ * `client.streamBuilder`, `client.stream`, `client.connected`. `publishWriter()` returns null when they are not as
+ * expected (or mqtt.js is not major version 5), and the publisher then publishes through `client.publish`. Create the
+ * writer before the client's first connection (mqtt.js's `manualConnect`), so that every connection is filtered.
  */
 import { createRequire } from 'node:module';
+import { Transform } from 'node:stream';
 import type { MqttClient, Packet } from 'mqtt';
 import { DUP_FLAG, encodePublish, maxPublishBytes } from './packets.js';
+import { PubackFilter } from './puback-filter.js';
 
 /** Called once with null (PUBACK) or an error (PUBACK with a failure reason code). */
 export type PublishConfirm = (err: Error | null) => void;
@@ -41,6 +47,12 @@ interface ClientInternals {
   outgoing: Record<number, unknown>;
   stream: { write(chunk: Buffer): boolean } | null;
   connected: boolean;
+  /** Called by mqtt.js for every connection attempt; returns the new stream, which mqtt.js then pipes to its parser. */
+  streamBuilder: (client: MqttClient) => PipeableStream;
+}
+
+interface PipeableStream {
+  pipe<T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T;
 }
 
 const MAX_ID = 65_535;
@@ -85,7 +97,7 @@ export function publishWriter(client: MqttClient, version: 4 | 5): PublishWriter
     typeof inner.outgoing !== 'object' ||
     inner.outgoing === null ||
     typeof inner.connected !== 'boolean' ||
-    typeof inner.stream?.write !== 'function'
+    typeof inner.streamBuilder !== 'function'
   ) {
     return null;
   }
@@ -115,10 +127,14 @@ class Writer implements PublishWriter {
   private flushQueued = false;
   /** Set between CONNACK and the connection's loss: bytes are written only then. */
   private live: boolean;
+  /** The current connection's PUBACKs go through a `PubackFilter` (else through 'packetreceive'). */
+  private filtering = false;
 
   private readonly onPacket = (packet: Packet): void => {
-    if (packet.cmd === 'puback') this.ack(packet.messageId ?? 0, packet.reasonCode ?? 0);
+    if (packet.cmd === 'puback' && !this.filtering) this.ack(packet.messageId ?? 0, packet.reasonCode ?? 0);
   };
+  private readonly owns = (id: number): boolean => this.confirms[id] !== undefined;
+  private readonly onAck = (id: number, reasonCode: number): void => this.ack(id, reasonCode);
 
   constructor(
     private readonly client: MqttClient,
@@ -127,10 +143,35 @@ class Writer implements PublishWriter {
   ) {
     this.live = inner.connected;
     client.on('packetreceive', this.onPacket);
+    const build = inner.streamBuilder;
+    inner.streamBuilder = (c) => this.filtered(build(c));
   }
 
   get inflight(): number {
     return this.count;
+  }
+
+  /**
+   * Arranges for `stream`'s bytes to pass a new `PubackFilter` on their way to mqtt.js: its one `stream.pipe(parser)`
+   * becomes `stream.pipe(filter).pipe(parser)` (a Transform keeps pipe's backpressure and end as they were).
+   */
+  private filtered(stream: PipeableStream): PipeableStream {
+    this.filtering = false;
+    if (typeof stream?.pipe !== 'function') return stream;
+    const filter = new PubackFilter(this.owns, this.onAck);
+    const transform = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        done(null, filter.filter(chunk) ?? undefined);
+      },
+    });
+    const pipe = stream.pipe;
+    stream.pipe = <T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T => {
+      stream.pipe = pipe;
+      this.filtering = true;
+      pipe.call(stream, transform);
+      return transform.pipe(destination, options);
+    };
+    return stream;
   }
 
   publish(topic: string, payload: string, confirm: PublishConfirm): void {

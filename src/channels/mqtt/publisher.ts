@@ -168,23 +168,21 @@ export class MqttPublisher implements ChannelPublisher {
       // MQTT 5 ends a session at disconnect unless told otherwise; keep it for a day.
       properties: this.version === 5 ? { sessionExpiryInterval: 86_400 } : undefined,
     };
-    const client = mqtt.connect(this.options.url, options);
+    // manualConnect: the writer wraps the client's stream builder before the first connection (publish-writer.ts).
+    const client = mqtt.connect(this.options.url, { ...options, manualConnect: true });
+    const writer = this.options.ownEncoder === false ? null : publishWriter(client, this.version);
+    if (!writer && this.options.ownEncoder !== false) {
+      this.log.warn({ channel: 'mqtt' }, 'MQTT: mqtt.js internals not as expected; publishing through mqtt.js');
+    }
+    // Unless mqtt.js connected on its own after all (then the writer takes PUBACKs from 'packetreceive').
+    if (!client.stream) client.connect();
     return new Promise<void>((resolve, reject) => {
       let first = true;
-      // Decided at the first CONNACK (mqtt.js's internals are complete then) and kept for the client's life.
-      let writer: PublishWriter | null | undefined;
       client.on('connect', (connack) => {
         (client.stream as Partial<Socket>).setNoDelay?.(true);
         const receiveMaximum = connack.properties?.receiveMaximum;
         const limit = Math.min(this.options.window ?? 1000, receiveMaximum ?? Infinity, MAX_INFLIGHT);
         this.connected = true;
-        if (writer === undefined) {
-          writer = this.options.ownEncoder === false ? null : publishWriter(client, this.version);
-          if (!writer && this.options.ownEncoder !== false) {
-            this.log.warn({ channel: 'mqtt' }, 'MQTT: mqtt.js internals not as expected; publishing through mqtt.js');
-          }
-          this.writer = writer;
-        }
         if (writer) {
           const w = writer;
           // Messages in flight when the connection dropped go out again first, in order, with DUP.
@@ -208,12 +206,14 @@ export class MqttPublisher implements ChannelPublisher {
         if (first) {
           first = false;
           this.client = client;
+          this.writer = writer;
           resolve();
         }
       });
       client.on('close', () => {
         if (first) {
           first = false;
+          writer?.dispose();
           client.end(true);
           reject(new Error('connection closed before CONNACK'));
           return;
@@ -230,6 +230,7 @@ export class MqttPublisher implements ChannelPublisher {
       client.on('error', (err) => {
         if (first) {
           first = false;
+          writer?.dispose();
           client.end(true);
           reject(err);
           return;
