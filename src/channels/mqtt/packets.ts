@@ -29,9 +29,16 @@ const NO_PROPERTIES = Buffer.alloc(0);
 /** Thrown for a packet MQTT cannot carry (a topic over 65,535 bytes, a packet over 256 MB). */
 export class PacketError extends RangeError {}
 
-/** Bytes `encodePublish` may need at most (strings counted at 3 bytes per UTF-16 unit): reserve this much first. */
+/** Payloads longer than this are measured exactly instead of counted at 3 bytes per UTF-16 unit. */
+const MEASURE_OVER = 64 * 1024;
+
+/**
+ * Bytes `encodePublish` may need at most (short strings counted at 3 bytes per UTF-16 unit, a long payload measured, so
+ * a 50 MB event does not reserve 150 MB): reserve this much first.
+ */
 export function maxPublishBytes(topic: string, payload: string): number {
-  return 1 + 4 + 2 + topic.length * 3 + 2 + PROPERTIES_V5.length + payload.length * 3;
+  const payloadBytes = payload.length > MEASURE_OVER ? Buffer.byteLength(payload, 'utf8') : payload.length * 3;
+  return 1 + 4 + 2 + topic.length * 3 + 2 + PROPERTIES_V5.length + payloadBytes;
 }
 
 /**
