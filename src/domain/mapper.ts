@@ -90,14 +90,21 @@ export class EventMapper {
   /** Maps one committed transaction. DDL transactions and transactions of other schemas give no events. */
   map(tx: Transaction): Promise<TransactionEvents> {
     try {
-      if (tx.kind !== 'dml' || tx.rows === null) return this.mapAsync(tx);
-      const drafts = this.mapRows(tx.rows);
-      return drafts instanceof Promise
-        ? drafts.then((d) => this.envelope(tx, d))
-        : Promise.resolve(this.envelope(tx, drafts));
+      const out = this.mapNow(tx);
+      return out instanceof Promise ? out : Promise.resolve(out);
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * `map` without a promise when none is needed: the events themselves when every reference was in the transaction
+   * or the cache (most transactions), else a promise of them (lookups, or rows read again). May throw.
+   */
+  mapNow(tx: Transaction): TransactionEvents | Promise<TransactionEvents> {
+    if (tx.kind !== 'dml' || tx.rows === null) return this.mapAsync(tx);
+    const drafts = this.mapRows(tx.rows);
+    return drafts instanceof Promise ? drafts.then((d) => this.envelope(tx, d)) : this.envelope(tx, drafts);
   }
 
   /** `map` for what is not in memory: oversized transactions (rows read again from the binlog), and non-DML ones. */
@@ -193,9 +200,7 @@ export class EventMapper {
       info = {
         noise: this.noise.has(table),
         role,
-        // Only rows of tables that other rows reference are worth noting for same-transaction lookups.
-        self: role && REFERENCED_TABLES.has(table) ? selfRef(table, role.pk) : null,
-        learn: LEARNT_TABLES.has(table),
+        learn: LEARNT_TABLES.has(table) ? selfRef(table, role ? role.pk : `${table}_id`) : null,
         readKey: role ? (new Function('row', `return row[${JSON.stringify(role.key)}];`) as KeyReader) : null,
         isPatient: table === 'patient',
       };
@@ -269,7 +274,7 @@ export class EventMapper {
    * reference was in the transaction or the cache (no promise for the common case), else once the lookups are done.
    */
   mapRows(rows: readonly RowChange[]): Draft[] | Promise<Draft[]> {
-    const refs = this.resolver.batch();
+    const refs = this.resolver.batch(rows, this.schema);
     // Units in the order of their first row; raw rows (no aggregate) are units of their own, so that drafts come out
     // in row order without sorting unless folding moved a unit earlier.
     const units: Unit[] = [];
@@ -295,14 +300,10 @@ export class EventMapper {
       const img = change.after ?? change.before;
       if (!img) continue;
       const role = info.role;
+      if (info.learn !== null) refs.learnRow(info.learn, change);
       if (role === undefined) {
-        noteGeneric(refs, table, change, info.learn);
         units.push(rawUnit(table, i, null));
         continue;
-      }
-      if (info.self !== null) {
-        if (change.before) refs.noteRow(info.self, change.before, info.learn);
-        if (change.after) refs.noteRow(info.self, change.after, info.learn);
       }
       const id = info.readKey!(img);
       if (typeof id !== 'number') {
@@ -610,13 +611,6 @@ class CursorParts {
   }
 }
 
-/** Rows of tables without a role still teach uuids (e.g. a concept_name referenced by an obs in the same transaction). */
-function noteGeneric(refs: RefBatch, table: string, change: RowChange, learn: boolean): void {
-  const img = change.after ?? change.before!;
-  if (typeof img.uuid === 'string' && typeof img[`${table}_id`] === 'number')
-    refs.noteRow(selfRef(table, `${table}_id`), img, learn);
-}
-
 /** Reads a role's key column: one small function per table, so the property load stays monomorphic. */
 type KeyReader = (row: RowImage) => unknown;
 
@@ -624,15 +618,13 @@ type KeyReader = (row: RowImage) => unknown;
 interface TableInfo {
   noise: boolean;
   role: TableRole | undefined;
-  /** The uuid RefSpec of the table's own rows, when other rows reference the table (else its rows are not noted). */
-  self: RefSpec | null;
-  /** Whether its rows' uuids go to the cache (LEARNT_TABLES). */
-  learn: boolean;
+  /** The uuid RefSpec of the table's own rows when their uuids go to the cache (LEARNT_TABLES), else null. */
+  learn: RefSpec | null;
   readKey: KeyReader | null;
   isPatient: boolean;
 }
 
-const NO_TABLE: TableInfo = { noise: false, role: undefined, self: null, learn: false, readKey: null, isPatient: false };
+const NO_TABLE: TableInfo = { noise: false, role: undefined, learn: null, readKey: null, isPatient: false };
 
 /**
  * Tables whose uuids are worth keeping in the cache for later transactions: those other rows reference. Not obs: an

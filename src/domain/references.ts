@@ -3,6 +3,7 @@
  * rows of the same transaction, a bounded LRU cache, then one batched query per referenced table to the source.
  * uuids never change, so a cached uuid is always right; an id that is nowhere resolves to null with a reason.
  */
+import type { RowChange } from '../capture/types.js';
 import type { RowImage } from '../source/types.js';
 import { GroupedLru } from './lru.js';
 
@@ -20,7 +21,10 @@ export interface Queryable {
   query(sql: string, values?: unknown): Promise<[unknown, unknown]>;
   /** A mysql2 promise pool's callback pool: when present, lookups use it (no promise wrapper, rows as arrays). */
   pool?: {
-    query(options: { sql: string; rowsAsArray: boolean }, callback: (err: Error | null, rows: unknown) => void): unknown;
+    query(
+      options: { sql: string; rowsAsArray: boolean },
+      callback: (err: Error | null, rows: unknown) => void,
+    ): unknown;
   };
 }
 
@@ -48,7 +52,8 @@ export class MysqlReferenceLookup implements ReferenceLookup {
     const head = this.head(table, keyColumn, valueColumn);
     for (let i = 0; i < ids.length; i += 1000) {
       const chunk = ids.slice(i, i + 1000);
-      for (const id of chunk) if (!Number.isSafeInteger(id)) throw new TypeError(`reference id ${id} is not an integer`);
+      for (const id of chunk)
+        if (!Number.isSafeInteger(id)) throw new TypeError(`reference id ${id} is not an integer`);
       const rows = await this.query(`${head}${chunk.join(',')})`);
       for (const [k, v] of rows) if (v !== null && v !== undefined) out.set(Number(k), String(v));
     }
@@ -142,32 +147,104 @@ export class ReferenceResolver {
     this.cache = new GroupedLru(capacity);
   }
 
-  /** A resolution batch for one transaction. */
-  batch(): RefBatch {
-    return new RefBatch(this);
+  /**
+   * A resolution batch for one transaction: `rows` are its row changes, of which those of `schema` answer references
+   * to rows of the same transaction.
+   */
+  batch(rows: readonly RowChange[] = [], schema: string | null = null): RefBatch {
+    return new RefBatch(this, rows, schema);
   }
 
-  private pending = new Map<RefSpec, { ids: Set<number>; result: Promise<Map<number, string>> }>();
+  /** Per table: the query on the wire, and the next one, which collects ids until the first returns. */
+  private readonly flights = new Map<RefSpec, { sent: Flight | null; next: Flight | null }>();
 
   /**
-   * Looks ids up, coalescing the requests of transactions mapped concurrently: requests made in the same turn of the
-   * event loop go out as one query per table.
+   * Looks ids up, one query per table at a time. Ids asked for while a table's query is on the wire go out together
+   * in its next query when it returns (a cold cache with many transactions mapped ahead makes few large queries, not
+   * one per event-loop turn); an id already on the wire waits for that query instead of being asked for again.
    */
-  fetch(spec: RefSpec, ids: Iterable<number>): Promise<Map<number, string>> {
-    let entry = this.pending.get(spec);
-    if (!entry) {
-      const set = new Set<number>();
-      const result = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-        this.pending.delete(spec);
-        this.stats.queries++;
-        return this.lookup!.lookup(spec.table, spec.key, spec.value, [...set]);
-      });
-      entry = { ids: set, result };
-      this.pending.set(spec, entry);
+  fetch(spec: RefSpec, ids: Iterable<number>): Promise<Found> {
+    let table = this.flights.get(spec);
+    if (table === undefined) this.flights.set(spec, (table = { sent: null, next: null }));
+    const sent = table.sent;
+    let onWire = false;
+    let next: Flight | null = null;
+    for (const id of ids) {
+      if (sent !== null && sent.ids.has(id)) {
+        onWire = true;
+        continue;
+      }
+      if (next === null) {
+        next = table.next ??= new Flight();
+        // Nothing on the wire: send after this turn of the event loop, so that concurrent batches share the query.
+        if (sent === null && next.ids.size === 0) setImmediate(() => this.send(spec));
+      }
+      next.ids.add(id);
     }
-    for (const id of ids) entry.ids.add(id);
-    return entry.result;
+    if (next === null) return sent!.result;
+    if (!onWire) return next.result;
+    // Some ids on the wire, some in the next query: answer from both, without copying either (they can be large).
+    return Promise.all([sent!.result, next.result]).then(([a, b]) => ({ get: (id: number) => a.get(id) ?? b.get(id) }));
   }
+
+  /** Sends the table's next query; when it returns, the one that collected ids meanwhile. */
+  private send(spec: RefSpec): void {
+    const table = this.flights.get(spec)!;
+    const flight = table.next;
+    if (flight === null || table.sent !== null) return;
+    table.next = null;
+    table.sent = flight;
+    this.stats.queries++;
+    const done = () => {
+      table.sent = null;
+      if (table.next !== null) this.send(spec);
+      else this.flights.delete(spec);
+    };
+    this.lookup!.lookup(spec.table, spec.key, spec.value, [...flight.ids]).then(
+      (found) => {
+        done();
+        flight.settle(found, null);
+      },
+      (err: unknown) => {
+        done();
+        flight.settle(null, err);
+      },
+    );
+  }
+}
+
+/** The answer to a lookup: the value of each id found. */
+export type Found = Pick<Map<number, string>, 'get'>;
+
+/** One lookup query of a table: the ids it asks for and its answer. */
+class Flight {
+  readonly ids = new Set<number>();
+  readonly result: Promise<Map<number, string>>;
+  settle!: (found: Map<number, string> | null, err: unknown) => void;
+
+  constructor() {
+    this.result = new Promise((resolve, reject) => {
+      this.settle = (found, err) => (found !== null ? resolve(found) : reject(err));
+    });
+    // A query nobody awaits any more (its transaction failed elsewhere) must not become an unhandled rejection.
+    this.result.catch(() => undefined);
+  }
+}
+
+/** Adds a row's (key, uuid) to `values` (created on the first), when both are there. */
+function addUuid(values: Map<number, string> | null, row: RowImage, key: string): Map<number, string> | null {
+  const id = row[key];
+  const uuid = row.uuid;
+  if (typeof id !== 'number' || typeof uuid !== 'string') return values;
+  (values ??= new Map()).set(id, uuid);
+  return values;
+}
+
+/** Caches a row's uuid under `spec` (its table and primary key), when both are there. */
+function learnUuid(cache: GroupedLru<string>, spec: RefSpec, row: RowImage): void {
+  const id = row[spec.key];
+  const uuid = row.uuid;
+  if (typeof id === 'number' && typeof uuid === 'string') cache.set(spec.idx, id, uuid);
 }
 
 /** Per RefSpec (by `idx`), a Map from integer id to value: small-integer keys hash without allocating. */
@@ -180,37 +257,64 @@ function mapOf<V>(by: BySpec<V>, spec: RefSpec): Map<number, V> {
 }
 
 /**
- * The references of one transaction. Note the transaction's rows first; then `get` answers from those rows, the
- * values resolved for this batch and the LRU cache, and records what it cannot answer as a miss (returning null).
- * When anything missed, `resolve()` queries the misses (one query per table) and the caller builds again: most
- * transactions find everything in their own rows or the cache and never wait for a query.
+ * The references of one transaction. `get` answers from the transaction's own rows, the values resolved for this
+ * batch and the LRU cache, and records what it cannot answer as a miss (returning null). When anything missed,
+ * `resolve()` queries the misses (one query per table) and the caller builds again: most transactions find everything
+ * in their own rows or the cache and never wait for a query.
  */
 export class RefBatch {
-  private readonly local: BySpec<string> = [];
-  /** The part of `local` worth keeping in the cache for later transactions (spec, id pairs). */
-  private readonly learnt: Array<RefSpec | number> = [];
+  /**
+   * The transaction's own values per RefSpec: indexed from its rows the first time a reference of that spec is looked
+   * up (null: no row of that table), so rows that nothing references cost nothing.
+   */
+  private readonly local: Array<Map<number, string> | null | undefined> = [];
+  /** Values worth keeping in the cache for later transactions: (spec, row change) pairs, and noted (spec, id) pairs. */
+  private readonly learnt: Array<RefSpec | RowChange | number> = [];
   private wanted: Map<RefSpec, Set<number>> | null = null;
   private resolved: BySpec<string | null> | null = null;
   private reasons: Map<number, string> | null = null;
   /** Misses recorded so far, every one (the mapper compares it before and after a unit's build: did it miss?). */
   misses = 0;
 
-  constructor(private readonly owner: ReferenceResolver) {}
+  constructor(
+    private readonly owner: ReferenceResolver,
+    private readonly rows: readonly RowChange[] = [],
+    private readonly schema: string | null = null,
+  ) {}
 
-  /** Records the uuid of a row of this transaction (before or after image; `spec` = its table and primary key), so
-   * references to it need no query. */
-  noteRow(spec: RefSpec, row: RowImage, learn = true): void {
-    const id = row[spec.key];
-    const uuid = row.uuid;
-    if (typeof id === 'number' && typeof uuid === 'string') {
-      mapOf(this.local, spec).set(id, uuid);
-      if (learn) this.learnt.push(spec, id);
-    }
+  /** The values of `spec` this transaction knows, indexed on first use. */
+  private localOf(spec: RefSpec): Map<number, string> | null {
+    let values = this.local[spec.idx];
+    if (values === undefined) this.local[spec.idx] = values = this.indexRows(spec);
+    return values;
   }
 
-  /** Records a value known from this transaction (e.g. that a person is a patient). */
+  /** The uuids of the transaction's rows of `spec`'s table (before and after images, later rows last), or null. */
+  private indexRows(spec: RefSpec): Map<number, string> | null {
+    if (spec.value !== 'uuid') return null;
+    let values: Map<number, string> | null = null;
+    const { table, key } = spec;
+    for (const change of this.rows) {
+      if (change.table !== table || change.schema !== this.schema) continue;
+      if (change.before !== null) values = addUuid(values, change.before, key);
+      if (change.after !== null) values = addUuid(values, change.after, key);
+    }
+    return values;
+  }
+
+  /**
+   * Marks a row change of this transaction whose uuid (`spec`: its table and primary key) is worth caching for later
+   * transactions (`learn()` caches it).
+   */
+  learnRow(spec: RefSpec, change: RowChange): void {
+    this.learnt.push(spec, change);
+  }
+
+  /** Records a value known from this transaction (e.g. that a person is a patient); it is cached by `learn()`. */
   noteValue(spec: RefSpec, id: number, value: string): void {
-    mapOf(this.local, spec).set(id, value);
+    let values = this.localOf(spec);
+    if (values === null) this.local[spec.idx] = values = new Map();
+    values.set(id, value);
     this.learnt.push(spec, id);
   }
 
@@ -220,8 +324,8 @@ export class RefBatch {
    * `resolve()`, and `misses` grows).
    */
   get(spec: RefSpec, id: number): string | null {
-    const local = this.local[spec.idx];
-    if (local !== undefined) {
+    const local = this.localOf(spec);
+    if (local !== null) {
       const value = local.get(id);
       if (value !== undefined) {
         this.owner.stats.local++;
@@ -243,7 +347,7 @@ export class RefBatch {
 
   /** Asks for `spec` of row `id` ahead of a `get` (recorded as a miss unless it is already known). */
   want(spec: RefSpec, id: number): void {
-    if (this.local[spec.idx]?.has(id) || this.resolved?.[spec.idx]?.has(id)) return;
+    if (this.localOf(spec)?.has(id) || this.resolved?.[spec.idx]?.has(id)) return;
     if (this.owner.cache.get(spec.idx, id) === undefined) this.miss(spec, id);
   }
 
@@ -296,8 +400,14 @@ export class RefBatch {
     const learnt = this.learnt;
     for (let i = 0; i < learnt.length; i += 2) {
       const spec = learnt[i] as RefSpec;
-      const id = learnt[i + 1] as number;
-      cache.set(spec.idx, id, this.local[spec.idx]!.get(id)!);
+      const what = learnt[i + 1];
+      if (typeof what === 'number') {
+        cache.set(spec.idx, what, this.local[spec.idx]!.get(what)!);
+        continue;
+      }
+      const change = what as RowChange;
+      if (change.before !== null) learnUuid(cache, spec, change.before);
+      if (change.after !== null) learnUuid(cache, spec, change.after);
     }
   }
 

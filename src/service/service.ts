@@ -446,7 +446,7 @@ export class BridgeService {
     while (!this.liveStop.signal.aborted) {
       try {
         const { reader, mapper } = this.live!;
-        for await (const { tx, events } of mapAhead(reader, (t) => mapper.map(t), MAP_AHEAD)) {
+        for await (const { tx, events } of mapAhead(reader, (t) => mapper.mapNow(t), MAP_AHEAD)) {
           this.metrics.transactions.inc();
           this.lastRead = { commitTime: tx.commitTime, end: tx.end };
           position = tx.end;

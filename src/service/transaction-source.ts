@@ -67,7 +67,7 @@ export class CaptureSource implements TransactionSource {
         options.signal.addEventListener('abort', close, { once: true });
         try {
           if (options.signal.aborted) return;
-          for await (const { events } of mapAhead(reader, (tx) => mapper.map(tx), MAP_AHEAD)) {
+          for await (const { events } of mapAhead(reader, (tx) => mapper.mapNow(tx), MAP_AHEAD)) {
             yield events;
             if (options.signal.aborted) return;
           }

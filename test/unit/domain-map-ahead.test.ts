@@ -114,4 +114,27 @@ describe('mapAhead', () => {
     expect(early.state.closed).toBe(true);
     expect(early.state.read).toBeLessThan(100);
   });
+
+  it('takes events mapped at once (no promise) and promises alike, in order; a mapping that throws at its place', async () => {
+    const { txs } = source(40);
+    const release: Array<() => void> = [];
+    const map = (tx: Transaction): TransactionEvents | Promise<TransactionEvents> => {
+      const i = seq(tx);
+      if (i === 33) throw new Error('mapping 33 failed');
+      // Every 7th waits until two more have been mapped; the others are mapped at once, returned without a promise.
+      if (i % 7 === 0) return new Promise((r) => release.push(() => r(result(tx))));
+      if (i % 7 === 2 && release.length) release.shift()!();
+      return result(tx);
+    };
+    const out: number[] = [];
+    await expect(
+      (async () => {
+        for await (const { tx, events } of mapAhead(txs, map, 4)) {
+          expect(events.txid).toBe(tx.gtid);
+          out.push(seq(tx));
+        }
+      })(),
+    ).rejects.toThrow('mapping 33 failed');
+    expect(out).toEqual(Array.from({ length: 32 }, (_, k) => k + 1));
+  });
 });
