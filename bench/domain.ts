@@ -12,7 +12,7 @@
  *    medians: rows/s of capture only, events/s of capture + mapping, and their ratio.
  *
  * Environment: BENCH_ROWS, BENCH_PATIENTS (default 5,000), BENCH_ROUNDS, BENCH_INFLIGHT (default: the service's
- * MAP_AHEAD), BENCH_PROFILE(_PASS), BENCH_KEEP(_ROUNDS).
+ * MAP_AHEAD), BENCH_PROFILE(_PASS), BENCH_KEEP(_ROUNDS), BENCH_REUSE (see `workload`).
  */
 import { performance } from 'node:perf_hooks';
 import mysql from 'mysql2/promise';
@@ -120,7 +120,7 @@ function after(a: { file: string; pos: number }, b: { file: string; pos: number 
 
 /** Reads from `start` with a fresh reader, timed until `consume` returns (it stops at `end`). */
 async function read(
-  server: MariaDbServer,
+  server: Pick<MariaDbServer, 'url'>,
   start: { file: string; pos: number },
   consume: (txs: AsyncIterable<Transaction>) => Promise<void>,
 ): Promise<number> {
@@ -145,9 +145,9 @@ async function read(
 
 /**
  * With BENCH_PROFILE=<file>, CPU-profiles one pass alone, capture + mapping or (BENCH_PROFILE_PASS=capture) capture
- * only; open the file in Chrome DevTools or speedscope. `node --cpu-prof` would mix in the workload and the warm-up.
+ * only, or (BENCH_PROFILE_PASS=keep, with BENCH_KEEP=1) the first mapping of the transactions held in memory; open the file in Chrome DevTools or speedscope. `node --cpu-prof` would mix in the workload and the warm-up.
  */
-async function startProfile(pass: 'capture' | 'mapping'): Promise<{ stop(): Promise<void> } | null> {
+async function startProfile(pass: 'capture' | 'mapping' | 'keep'): Promise<{ stop(): Promise<void> } | null> {
   const file = process.env.BENCH_PROFILE;
   if (!file || (process.env.BENCH_PROFILE_PASS ?? 'mapping') !== pass) return null;
   const { Session } = await import('node:inspector/promises');
@@ -191,24 +191,8 @@ let lastCpuSeconds = 0;
 
 async function main(): Promise<void> {
   console.log(`bench:domain: ${TOTAL_ROWS.toLocaleString()} row changes, ${PATIENTS.toLocaleString()} patients`);
-  const server = await startMariaDb();
+  const { server, start, end, stop } = await workload();
   try {
-    await server.loadDump(SCHEMA, DUMP);
-    const conn = await server.connect(SCHEMA);
-    const meta = await seedMetadata(conn);
-    await seedPatients(conn);
-    await conn.end();
-
-    const start = await masterStatus(server);
-    const tw = performance.now();
-    const written = (
-      await Promise.all(Array.from({ length: WRITERS }, (_, w) => writer(server, meta, w + 1, TOTAL_ROWS / WRITERS)))
-    ).reduce((a, b) => a + b, 0);
-    const end = await masterStatus(server);
-    console.log(
-      `workload: ${written.toLocaleString()} row changes written in ${((performance.now() - tw) / 1000).toFixed(1)} s`,
-    );
-
     // Warm-up pass (JIT of reader and mapper, page cache), not measured; the measured mapper starts with a cold cache.
     {
       const warmPool = mysql.createPool({ uri: server.url(SCHEMA), connectionLimit: 2, dateStrings: true });
@@ -219,7 +203,7 @@ async function main(): Promise<void> {
         lookup: new MysqlReferenceLookup(warmPool, SCHEMA),
       });
       await read(server, start, async (txs) => {
-        for await (const { tx } of mapAhead(txs, (t) => warm.map(t), INFLIGHT)) if (after(tx.end.binlog, end)) break;
+        for await (const { tx } of mapAhead(txs, (t) => warm.mapNow(t), INFLIGHT)) if (after(tx.end.binlog, end)) break;
       });
       await warmPool.end();
     }
@@ -259,7 +243,7 @@ async function main(): Promise<void> {
       // The service's read-ahead: up to BENCH_INFLIGHT transactions mapped concurrently, taken in commit order, so
       // that the reference lookups of a cold cache share queries.
       const mapMs = await read(server, start, async (txs) => {
-        for await (const { tx, events: out } of mapAhead(txs, (t) => mapper.map(t), INFLIGHT)) {
+        for await (const { tx, events: out } of mapAhead(txs, (t) => mapper.mapNow(t), INFLIGHT)) {
           mappedRows += tx.rowCount;
           events += out.events.length;
           if (after(tx.end.binlog, end)) break;
@@ -291,10 +275,12 @@ async function main(): Promise<void> {
       // Diagnostic: the mapping alone, from transactions held in memory (warm cache).
       const mapper = last.mapper;
       for (let round = 0; round < Number(process.env.BENCH_KEEP_ROUNDS ?? 1); round++) {
+        const profiler = round === 0 ? await startProfile('keep') : null;
         const t0 = performance.now();
         let n = 0;
         for (const tx of kept) n += (await mapper.map(tx)).events.length;
         const ms = performance.now() - t0;
+        await profiler?.stop();
         console.log(
           `mapping alone (in memory, warm cache): ${n.toLocaleString()} events in ${(ms / 1000).toFixed(2)} s = ${Math.round(n / (ms / 1000)).toLocaleString()} events/s`,
         );
@@ -317,8 +303,54 @@ async function main(): Promise<void> {
     console.log('events by type:', last!.types);
     console.log('reference resolution (last round):', last!.mapper.resolver.stats);
   } finally {
-    await server.stop();
+    await stop();
   }
+}
+
+type Position = { file: string; pos: number };
+
+/**
+ * A server holding the workload's binlog, from `start` to `end`. With BENCH_REUSE=<file>, the first run leaves its
+ * server running and writes where it is to the file; later runs read that binlog again (for A/B comparisons of the
+ * mapper without writing the workload each time; delete the file and stop the server when done).
+ */
+async function workload(): Promise<{
+  server: Pick<MariaDbServer, 'url'>;
+  start: Position;
+  end: Position;
+  stop(): Promise<void>;
+}> {
+  const reuse = process.env.BENCH_REUSE;
+  if (reuse) {
+    const { existsSync, readFileSync } = await import('node:fs');
+    if (existsSync(reuse)) {
+      const kept = JSON.parse(readFileSync(reuse, 'utf8')) as { url: string; start: Position; end: Position };
+      console.log(`workload: reused from ${reuse}`);
+      return { server: { url: (db = '') => kept.url + db }, start: kept.start, end: kept.end, stop: async () => {} };
+    }
+  }
+  const server = await startMariaDb();
+  await server.loadDump(SCHEMA, DUMP);
+  const conn = await server.connect(SCHEMA);
+  const meta = await seedMetadata(conn);
+  await seedPatients(conn);
+  await conn.end();
+
+  const start = await masterStatus(server);
+  const tw = performance.now();
+  const written = (
+    await Promise.all(Array.from({ length: WRITERS }, (_, w) => writer(server, meta, w + 1, TOTAL_ROWS / WRITERS)))
+  ).reduce((a, b) => a + b, 0);
+  const end = await masterStatus(server);
+  console.log(
+    `workload: ${written.toLocaleString()} row changes written in ${((performance.now() - tw) / 1000).toFixed(1)} s`,
+  );
+  if (reuse) {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(reuse, JSON.stringify({ url: server.url(), start, end }));
+    return { server, start, end, stop: async () => {} };
+  }
+  return { server, start, end, stop: () => server.stop() };
 }
 
 main().catch((err) => {
