@@ -38,7 +38,7 @@ import { noMetrics, type MappingMetrics } from './metrics.js';
 import { ReferenceResolver, type RefBatch, type RefSpec, type ReferenceLookup } from './references.js';
 import { NOISE_TABLES, TABLE_ROLES, tableClass, type TableRole } from './tables.js';
 import { SourceClock, unixToIso } from './time.js';
-import { addRow, newUnit, rootNet, type Unit } from './units.js';
+import { addRow, newUnit, rootNet, UnitIndex, type Unit } from './units.js';
 
 /** Options of an {@link EventMapper}. */
 export interface MapperOptions {
@@ -278,8 +278,7 @@ export class EventMapper {
     // Units in the order of their first row; raw rows (no aggregate) are units of their own, so that drafts come out
     // in row order without sorting unless folding moved a unit earlier.
     const units: Unit[] = [];
-    // Per root table (TableRole.unitIdx), units by aggregate id: small-integer keys.
-    const byKey: Array<Map<number, Unit> | undefined> = [];
+    const byKey = new UnitIndex(units);
 
     // 1. group
     let lastTable: string | null = null;
@@ -292,6 +291,7 @@ export class EventMapper {
       if (table !== lastTable) {
         info = this.tableInfo(table);
         lastTable = table;
+        refs.hasRowsOf(table);
       }
       if (info.noise) {
         this.metrics.row(table, change.op, 'noise');
@@ -310,14 +310,9 @@ export class EventMapper {
         units.push(rawUnit(table, i, `${table}.${role.key} is not an integer id`));
         continue;
       }
-      let units1 = byKey[role.unitIdx];
-      if (units1 === undefined) byKey[role.unitIdx] = units1 = new Map();
-      const unit = units1.get(id);
-      if (unit === undefined) {
-        const created = newUnit(change, i, role, id);
-        units1.set(id, created);
-        units.push(created);
-      } else addRow(unit, change, i, role);
+      const unit = byKey.get(role, id);
+      if (unit === undefined) byKey.add(newUnit(change, i, role, id));
+      else addRow(unit, change, i, role);
       if (info.isPatient && change.after) refs.noteValue(IS_PATIENT, id, String(id));
     }
 
@@ -331,7 +326,7 @@ export class EventMapper {
       const prevId = root.after![prevCol];
       if (typeof prevId !== 'number') continue;
       if (unit.agg === 'order' && !/^(REVISE|DISCONTINUE)$/i.test(String(root.after!.order_action))) continue;
-      const prev = byKey[TABLE_ROLES[unit.table].unitIdx]?.get(prevId);
+      const prev = byKey.get(TABLE_ROLES[unit.table], prevId);
       if (!prev || prev.foldedInto || prev.previous || prev === unit) continue;
       const prevRoot = rootNet(prev);
       if (!prevRoot || prevRoot.op !== 'update' || prev.nets.length !== 1) continue;
@@ -352,66 +347,56 @@ export class EventMapper {
     // reference asks for all of its references (wantUnit) and is built again once they are resolved; repeated only
     // when a resolved value opens a path with more references (a person found to be a patient).
     const ctx: ConvertContext = { clock: this.clock, refs, unresolved: [] };
-    const results: Array<BuildResult | undefined> = new Array(units.length);
-    const errors: Array<string | undefined> = new Array(units.length);
-    let retry: number[] | null = null;
+    let retry: Unit[] | null = null;
     for (let u = 0; u < units.length; u++) {
       const unit = units[u];
       if (unit.foldedInto || unit.agg === 'row') continue;
       const misses = refs.misses;
-      this.buildUnit(u, unit, ctx, refs, results, errors);
+      this.buildUnit(unit, ctx, refs);
       if (refs.misses !== misses) {
         this.wantUnit(unit, refs);
         if (unit.previous) this.wantUnit(unit.previous, refs);
-        (retry ??= []).push(u);
+        (retry ??= []).push(unit);
       }
     }
-    if (retry !== null) return this.resolveAndRebuild(retry, units, rows, ctx, refs, results, errors, moved);
+    if (retry !== null) return this.resolveAndRebuild(retry, units, rows, ctx, moved);
     refs.learn();
-    return this.collect(units, rows, results, errors, moved);
+    return this.collect(units, rows, moved);
   }
 
   /** Queries what the first build missed, builds those units again (repeating while new references appear), collects. */
   private async resolveAndRebuild(
-    first: number[],
+    first: Unit[],
     units: Unit[],
     rows: readonly RowChange[],
     ctx: ConvertContext,
-    refs: RefBatch,
-    results: Array<BuildResult | undefined>,
-    errors: Array<string | undefined>,
     moved: boolean,
   ): Promise<Draft[]> {
-    let retry: number[] | null = first;
+    const refs = ctx.refs;
+    let retry: Unit[] | null = first;
     for (let round = 0; retry !== null; round++) {
       if (round === MAX_RESOLVE_ROUNDS) {
-        for (const u of retry) {
-          results[u] = RAW;
-          errors[u] = 'references did not resolve after repeated lookups';
+        for (const unit of retry) {
+          unit.result = RAW;
+          unit.error = 'references did not resolve after repeated lookups';
         }
         break;
       }
       await refs.resolve();
-      const again: number[] = retry;
+      const again: Unit[] = retry;
       retry = null;
-      for (const u of again) {
+      for (const unit of again) {
         const misses = refs.misses;
-        this.buildUnit(u, units[u], ctx, refs, results, errors);
-        if (refs.misses !== misses) (retry ??= []).push(u);
+        this.buildUnit(unit, ctx, refs);
+        if (refs.misses !== misses) (retry ??= []).push(unit);
       }
     }
     refs.learn();
-    return this.collect(units, rows, results, errors, moved);
+    return this.collect(units, rows, moved);
   }
 
   /** The units' drafts in the order of their first rows; RowChanged for rows that went out raw. */
-  private collect(
-    units: Unit[],
-    rows: readonly RowChange[],
-    results: Array<BuildResult | undefined>,
-    errors: Array<string | undefined>,
-    moved: boolean,
-  ): Draft[] {
+  private collect(units: Unit[], rows: readonly RowChange[], moved: boolean): Draft[] {
     const drafts: Draft[] = [];
     const at: number[] = [];
     let order: number[] | null = null;
@@ -431,8 +416,8 @@ export class EventMapper {
         if (unit.error) this.metrics.mappingError(change.table, unit.error);
         continue;
       }
-      const result = results[u]!;
-      const error = errors[u];
+      const result = unit.result!;
+      const error = unit.error;
       const idx = unit.previous ? [...unit.previous.rawIndex, ...unit.rawIndex].sort((a, b) => a - b) : unit.rawIndex;
       if (result === RAW) {
         for (const i of idx) {
@@ -465,22 +450,15 @@ export class EventMapper {
     return drafts;
   }
 
-  /** Builds unit `u` into `results[u]`; a builder that throws makes it RAW with the message in `errors[u]`. */
-  private buildUnit(
-    u: number,
-    unit: Unit,
-    ctx: ConvertContext,
-    refs: RefBatch,
-    results: Array<BuildResult | undefined>,
-    errors: Array<string | undefined>,
-  ): void {
+  /** Builds a unit into `unit.result`; a builder that throws makes it RAW with the message in `unit.error`. */
+  private buildUnit(unit: Unit, ctx: ConvertContext, refs: RefBatch): void {
     if (ctx.unresolved.length) ctx.unresolved = [];
     try {
-      results[u] = this.build(unit, ctx, refs);
-      errors[u] = undefined;
+      unit.result = this.build(unit, ctx, refs);
+      unit.error = undefined;
     } catch (err) {
-      results[u] = RAW;
-      errors[u] = err instanceof Error ? err.message : String(err);
+      unit.result = RAW;
+      unit.error = err instanceof Error ? err.message : String(err);
     }
   }
 
@@ -564,7 +542,18 @@ const ROLES = new Map(Object.entries(TABLE_ROLES));
 
 /** A unit for one row of a table with no aggregate (or one that cannot be keyed): it becomes RowChanged. */
 function rawUnit(table: string, index: number, error: string | null): Unit {
-  return { agg: 'row', table, id: 0, first: index, nets: [], rawIndex: [index], error: error ?? undefined };
+  return {
+    agg: 'row',
+    table,
+    id: 0,
+    first: index,
+    nets: [],
+    rawIndex: [index],
+    error: error ?? undefined,
+    result: undefined,
+    previous: undefined,
+    foldedInto: undefined,
+  };
 }
 /**
  * Where capture's cursor layout (v1) keeps the txseq: bytes 9-12, after the version byte and the 8-byte start

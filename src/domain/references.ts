@@ -275,6 +275,8 @@ export class RefBatch {
   private reasons: Map<number, string> | null = null;
   /** Misses recorded so far, every one (the mapper compares it before and after a unit's build: did it miss?). */
   misses = 0;
+  /** The tables the transaction has rows of (see `hasRowsOf`): a spec of any other table needs no scan. */
+  private readonly tables: string[] = [];
 
   constructor(
     private readonly owner: ReferenceResolver,
@@ -289,9 +291,14 @@ export class RefBatch {
     return values;
   }
 
+  /** Tells the batch the transaction has rows of `table` (in its schema); called at least once per such table. */
+  hasRowsOf(table: string): void {
+    if (!this.tables.includes(table)) this.tables.push(table);
+  }
+
   /** The uuids of the transaction's rows of `spec`'s table (before and after images, later rows last), or null. */
   private indexRows(spec: RefSpec): Map<number, string> | null {
-    if (spec.value !== 'uuid') return null;
+    if (spec.value !== 'uuid' || !this.tables.includes(spec.table)) return null;
     let values: Map<number, string> | null = null;
     const { table, key } = spec;
     for (const change of this.rows) {

@@ -6,6 +6,7 @@
 import type { RowChange } from '../capture/types.js';
 import type { RowImage } from '../source/types.js';
 import type { AggregateKind, TableRole } from './tables.js';
+import type { BuildResult } from './aggregates.js';
 
 /** The net change of one row over the transaction. */
 export interface NetChange {
@@ -29,12 +30,14 @@ export interface Unit {
   nets: NetChange[];
   /** Indices (in the transaction) of the unit's row changes, to fall back to RowChanged. */
   rawIndex: number[];
-  /** For a `row` unit that failed to key: why. */
-  error?: string;
+  /** Why the unit's rows go out as RowChanged: a `row` unit that failed to key, or a unit whose build threw. */
+  error: string | undefined;
+  /** The unit's drafts once built (RAW: its rows go out as RowChanged). */
+  result: BuildResult | undefined;
   /** For versioned writes (obs/condition edit, order revise/discontinue): the unit of the replaced row, folded in. */
-  previous?: Unit;
+  previous: Unit | undefined;
   /** Set on a unit that was folded into another. */
-  foldedInto?: Unit;
+  foldedInto: Unit | undefined;
 }
 
 /**
@@ -42,11 +45,66 @@ export interface Unit {
  * array's first push reserves sixteen.
  */
 export function newUnit(change: RowChange, index: number, role: TableRole, id: number): Unit {
-  return { agg: role.agg, table: role.root, id, first: index, nets: [netOf(change, role)], rawIndex: [index] };
+  return {
+    agg: role.agg,
+    table: role.root,
+    id,
+    first: index,
+    nets: [netOf(change, role)],
+    rawIndex: [index],
+    error: undefined,
+    result: undefined,
+    previous: undefined,
+    foldedInto: undefined,
+  };
 }
 
 function netOf(change: RowChange, role: TableRole): NetChange {
   return { table: change.table, role, op: change.op, before: change.before, after: change.after };
+}
+
+/** Units of up to this many per transaction are found by a scan; beyond, through maps by root table and id. */
+const SCAN_MAX = 24;
+
+/**
+ * The units of one transaction by aggregate (root table) and id. Most transactions hold a few units, which a scan of
+ * the unit list finds faster than maps built for each transaction; large ones (void cascades) get maps.
+ */
+export class UnitIndex {
+  /** Per root table (TableRole.unitIdx), units by aggregate id, once the transaction has more than SCAN_MAX units. */
+  private byRoot: Array<Map<number, Unit> | undefined> | null = null;
+
+  /** @param units the transaction's units in order, raw ones included; `add` appends to it */
+  constructor(private readonly units: Unit[]) {}
+
+  /** The unit of aggregate `id` of `role`'s root table, if the transaction has one. */
+  get(role: TableRole, id: number): Unit | undefined {
+    if (this.byRoot !== null) return this.byRoot[role.unitIdx]?.get(id);
+    const units = this.units;
+    // From the end: the rows of one unit mostly come together.
+    for (let i = units.length - 1; i >= 0; i--) {
+      const u = units[i];
+      if (u.id === id && u.table === role.root && u.agg !== 'row') return u;
+    }
+    return undefined;
+  }
+
+  /** Appends a new unit (of an aggregate: `unit.table` its root table) to the transaction's units. */
+  add(unit: Unit): void {
+    this.units.push(unit);
+    if (this.byRoot !== null) this.keep(unit);
+    else if (this.units.length > SCAN_MAX) {
+      this.byRoot = [];
+      for (const u of this.units) if (u.agg !== 'row') this.keep(u);
+    }
+  }
+
+  private keep(unit: Unit): void {
+    const idx = unit.nets[0].role.unitIdx;
+    let byId = this.byRoot![idx];
+    if (byId === undefined) this.byRoot![idx] = byId = new Map();
+    byId.set(unit.id, unit);
+  }
 }
 
 /** Adds a row change to the unit, collapsing it with an earlier change of the same row. */
