@@ -109,6 +109,13 @@ function wanterOf(fields: readonly CompiledField[]): Wanter {
 
 type Converter = (row: RowImage, ctx: ConvertContext, path: string) => Record<string, unknown>;
 
+/**
+ * Thrown by a conversion at the first reference that is not known yet (neither in the transaction, nor resolved, nor
+ * cached): the build stops there instead of converting the rest for nothing; the mapper asks for all of the unit's
+ * references and builds it again once they are resolved.
+ */
+export const NOT_RESOLVED_YET: unique symbol = Symbol('reference not resolved yet');
+
 /** Per-kind value conversions, shared by the generated converters. */
 const H = {
   uuid(v: ColumnValue | undefined, column: string): string {
@@ -118,9 +125,14 @@ const H = {
   ref(v: ColumnValue | undefined, spec: RefSpec, ctx: ConvertContext, path: string, name: string): string | null {
     const id = toInt(v ?? null);
     if (id === null) return null;
-    const value = ctx.refs.get(spec, id);
-    if (value === null)
-      ctx.unresolved.push({ field: path + name, table: spec.table, id, reason: ctx.refs.reason(spec, id) });
+    const refs = ctx.refs;
+    const misses = refs.misses;
+    const value = refs.get(spec, id);
+    if (value === null) {
+      // Not known yet (a miss): whatever else this build makes is thrown away, the unit is built again after lookup.
+      if (refs.misses !== misses) throw NOT_RESOLVED_YET;
+      ctx.unresolved.push({ field: path + name, table: spec.table, id, reason: refs.reason(spec, id) });
+    }
     return value;
   },
   datetime(v: ColumnValue | undefined, ctx: ConvertContext): string | null {

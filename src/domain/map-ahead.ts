@@ -32,6 +32,7 @@ export async function* mapAhead(
   let read: Promise<IteratorResult<Transaction>> | null = null;
   let readResult: ReadResult | null = null;
   let readDone = false;
+  let readError: { error: unknown } | null = null;
   // The generator waits for whichever comes first, the head's mapping or the read; both wake it by a plain callback
   // (no Promise.race: it attached a reaction per call to the pending read, and the retained chains were promoted to
   // the old generation under load).
@@ -90,14 +91,18 @@ export async function* mapAhead(
       const r = readResult as ReadResult | null;
       if (r !== null) {
         readResult = null;
-        if ('error' in r) throw r.error;
-        if (r.value.done) readDone = true;
+        // A failed read is thrown after the transactions read before it.
+        if ('error' in r) readError = r;
+        if ('error' in r || r.value.done) readDone = true;
         else queue.push(start(r.value.value));
         continue;
       }
       if (head === undefined) {
         // Nothing in flight: read and map in line, the path of every transaction whose references are at hand.
-        if (readDone) return;
+        if (readDone) {
+          if (readError !== null) throw readError.error;
+          return;
+        }
         const next = read !== null ? await read : await it.next();
         read = null;
         readResult = null;

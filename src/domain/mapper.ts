@@ -14,7 +14,15 @@ import type { RowChange, Transaction } from '../capture/types.js';
 import type { RowImage } from '../source/types.js';
 import { cursorFor } from '../capture/cursor.js';
 import type { BridgeEvent, TransactionEvents } from './types.js';
-import { compile, wantRefs, rawImage, changedColumns, uuidRef, type ConvertContext } from './convert.js';
+import {
+  compile,
+  wantRefs,
+  rawImage,
+  changedColumns,
+  uuidRef,
+  NOT_RESOLVED_YET,
+  type ConvertContext,
+} from './convert.js';
 import {
   buildAllergy,
   buildCondition,
@@ -450,13 +458,21 @@ export class EventMapper {
     return drafts;
   }
 
-  /** Builds a unit into `unit.result`; a builder that throws makes it RAW with the message in `unit.error`. */
+  /**
+   * Builds a unit into `unit.result`; a builder that throws makes it RAW with the message in `unit.error`. A build
+   * that stopped at a reference not known yet leaves no result: `refs.misses` moved, and the caller builds it again.
+   */
   private buildUnit(unit: Unit, ctx: ConvertContext, refs: RefBatch): void {
     if (ctx.unresolved.length) ctx.unresolved = [];
     try {
       unit.result = this.build(unit, ctx, refs);
       unit.error = undefined;
     } catch (err) {
+      if (err === NOT_RESOLVED_YET) {
+        unit.result = undefined;
+        unit.error = undefined;
+        return;
+      }
       unit.result = RAW;
       unit.error = err instanceof Error ? err.message : String(err);
     }
