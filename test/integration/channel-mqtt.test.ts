@@ -12,6 +12,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient, type IPublishPacket } from 'mqtt';
 import { MqttPublisher } from '../../src/channels/mqtt/publisher.js';
+import { publishWriter } from '../../src/channels/mqtt/publish-writer.js';
 import { EXPECTED_ROUTE, transactionSequence } from '../support/events.js';
 import { waitFor } from '../support/wait.js';
 import { asJson, parseCloudEvent } from '../support/cloudevent.js';
@@ -107,6 +108,33 @@ describe('MQTT channel', () => {
       ]),
     );
     expect(received.map((p) => parseCloudEvent(p.payload as Buffer))).toEqual(asJson(events));
+  });
+
+  it("takes PUBACKs from mqtt.js's 'packetreceive' on a connection it does not filter (made before the writer)", async () => {
+    received = [];
+    const client = await mqtt.connectAsync(broker.url, { clientId: uniqueName('bridge'), protocolVersion: 5 });
+    try {
+      const writer = publishWriter(client, 5);
+      expect(writer).not.toBeNull();
+      writer!.resume(1000);
+      const events = tx(0).events;
+      const topic = `openmrs/${site}/row/inserted`;
+      await Promise.all(
+        events.map(
+          (e) =>
+            new Promise<void>((resolve, reject) =>
+              writer!.publish(topic, JSON.stringify(e), (err) => (err ? reject(err) : resolve())),
+            ),
+        ),
+      );
+      expect(writer!.inflight).toBe(0);
+      writer!.dispose();
+      await waitFor(() => received.length >= events.length);
+      expect(received.map((p) => parseCloudEvent(p.payload as Buffer))).toEqual(asJson(events));
+      expect(received.every((p) => p.topic === topic && p.qos === 1)).toBe(true);
+    } finally {
+      await client.endAsync(true);
+    }
   });
 
   it('speaks MQTT 3.1.1 when told to, same topics and payloads', async () => {
