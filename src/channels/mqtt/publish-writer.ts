@@ -270,8 +270,9 @@ class Writer implements PublishWriter {
   private queueFlush(): void {
     if (this.flushQueued) return;
     this.flushQueued = true;
-    // setImmediate, not nextTick: mqtt.js handles the PUBACKs of one socket read one per nextTick, each of which refills
-    // the window; the check phase comes after all of them, so their replacements leave in one write.
+    // setImmediate, not nextTick: the check phase comes after everything this turn of the loop does that refills the
+    // window (the PUBACKs of a socket read, which mqtt.js hands to 'packetreceive' one per nextTick when they are not
+    // filtered; delivery's publish calls from promise callbacks), so all of it leaves in one write.
     setImmediate(this.flushNow);
   }
 
