@@ -140,11 +140,30 @@ export class ReferenceResolver {
   readonly cache: GroupedLru<string>;
   readonly stats: ResolverStats = { local: 0, cached: 0, queried: 0, queries: 0, missing: 0 };
 
+  /**
+   * The last value read from the cache per RefSpec `idx` and its id: the rows of a transaction mostly repeat their
+   * patient, location and creator, and a uuid never changes, so the memo stays right even once the entry is evicted.
+   */
+  readonly lastId: number[] = [];
+  readonly lastValue: string[] = [];
+
   constructor(
     readonly lookup: ReferenceLookup | null,
     capacity = 100_000,
   ) {
     this.cache = new GroupedLru(capacity);
+  }
+
+  /** A cached value, through the memo of the last one per spec. */
+  cached(spec: RefSpec, id: number): string | undefined {
+    const idx = spec.idx;
+    if (this.lastId[idx] === id) return this.lastValue[idx];
+    const value = this.cache.get(idx, id);
+    if (value !== undefined) {
+      this.lastId[idx] = id;
+      this.lastValue[idx] = value;
+    }
+    return value;
   }
 
   /**
@@ -231,6 +250,16 @@ class Flight {
   }
 }
 
+/** Transactions of up to this many rows answer same-transaction references by a scan of their rows. */
+const SCAN_ROWS = 16;
+
+/** The uuid of `row` when its `key` column is `id`. */
+function uuidOf(row: RowImage | null, key: string, id: number): string | undefined {
+  if (row === null || row[key] !== id) return undefined;
+  const uuid = row.uuid;
+  return typeof uuid === 'string' ? uuid : undefined;
+}
+
 /** Adds a row's (key, uuid) to `values` (created on the first), when both are there. */
 function addUuid(values: Map<number, string> | null, row: RowImage, key: string): Map<number, string> | null {
   const id = row[key];
@@ -291,6 +320,26 @@ export class RefBatch {
     return values;
   }
 
+  /**
+   * The value of `spec` for row `id` known from this transaction. A small transaction's rows are scanned (cheaper
+   * than an index per referenced table, most of them looked up once or twice); a large one's are indexed.
+   */
+  private localValue(spec: RefSpec, id: number): string | undefined {
+    const values = this.local[spec.idx];
+    if (values !== undefined) return values === null ? undefined : values.get(id);
+    if (spec.value !== 'uuid' || this.rows.length > SCAN_ROWS) return this.localOf(spec)?.get(id);
+    if (!this.tables.includes(spec.table)) return undefined;
+    const { table, key } = spec;
+    let found: string | undefined;
+    // Later rows last, as in the index: any image of the row carries its uuid.
+    for (const change of this.rows) {
+      if (change.table !== table || change.schema !== this.schema) continue;
+      const uuid = uuidOf(change.after, key, id) ?? uuidOf(change.before, key, id);
+      if (uuid !== undefined) found = uuid;
+    }
+    return found;
+  }
+
   /** Tells the batch the transaction has rows of `table` (in its schema); called at least once per such table. */
   hasRowsOf(table: string): void {
     if (!this.tables.includes(table)) this.tables.push(table);
@@ -331,19 +380,16 @@ export class RefBatch {
    * `resolve()`, and `misses` grows).
    */
   get(spec: RefSpec, id: number): string | null {
-    const local = this.localOf(spec);
-    if (local !== null) {
-      const value = local.get(id);
-      if (value !== undefined) {
-        this.owner.stats.local++;
-        return value;
-      }
+    const local = this.localValue(spec, id);
+    if (local !== undefined) {
+      this.owner.stats.local++;
+      return local;
     }
     if (this.resolved !== null) {
       const value = this.resolved[spec.idx]?.get(id);
       if (value !== undefined) return value;
     }
-    const cached = this.owner.cache.get(spec.idx, id);
+    const cached = this.owner.cached(spec, id);
     if (cached !== undefined) {
       this.owner.stats.cached++;
       return cached;
@@ -354,8 +400,8 @@ export class RefBatch {
 
   /** Asks for `spec` of row `id` ahead of a `get` (recorded as a miss unless it is already known). */
   want(spec: RefSpec, id: number): void {
-    if (this.localOf(spec)?.has(id) || this.resolved?.[spec.idx]?.has(id)) return;
-    if (this.owner.cache.get(spec.idx, id) === undefined) this.miss(spec, id);
+    if (this.localValue(spec, id) !== undefined || this.resolved?.[spec.idx]?.has(id)) return;
+    if (this.owner.cached(spec, id) === undefined) this.miss(spec, id);
   }
 
   private miss(spec: RefSpec, id: number): void {
