@@ -380,9 +380,25 @@ export class RefBatch {
    * `resolve()`, and `misses` grows).
    */
   get(spec: RefSpec, id: number): string | null {
+    const value = this.known(spec, id, this.owner.stats);
+    if (value !== undefined) return value;
+    this.miss(spec, id);
+    return null;
+  }
+
+  /** Asks for `spec` of row `id` ahead of a `get` (recorded as a miss unless it is already known). */
+  want(spec: RefSpec, id: number): void {
+    if (this.known(spec, id, null) === undefined) this.miss(spec, id);
+  }
+
+  /**
+   * What is known of `spec` for row `id`, in order: this transaction's rows, this batch's query results (null: not in
+   * the source), the cache. Undefined when nothing is known. `stats`, when given, counts where it was found.
+   */
+  private known(spec: RefSpec, id: number, stats: ResolverStats | null): string | null | undefined {
     const local = this.localValue(spec, id);
     if (local !== undefined) {
-      this.owner.stats.local++;
+      if (stats !== null) stats.local++;
       return local;
     }
     if (this.resolved !== null) {
@@ -390,18 +406,8 @@ export class RefBatch {
       if (value !== undefined) return value;
     }
     const cached = this.owner.cached(spec, id);
-    if (cached !== undefined) {
-      this.owner.stats.cached++;
-      return cached;
-    }
-    this.miss(spec, id);
-    return null;
-  }
-
-  /** Asks for `spec` of row `id` ahead of a `get` (recorded as a miss unless it is already known). */
-  want(spec: RefSpec, id: number): void {
-    if (this.localValue(spec, id) !== undefined || this.resolved?.[spec.idx]?.has(id)) return;
-    if (this.owner.cached(spec, id) === undefined) this.miss(spec, id);
+    if (cached !== undefined && stats !== null) stats.cached++;
+    return cached;
   }
 
   private miss(spec: RefSpec, id: number): void {
