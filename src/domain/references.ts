@@ -219,7 +219,14 @@ export class ReferenceResolver {
       if (table.next !== null) this.send(spec);
       else this.flights.delete(spec);
     };
-    this.lookup!.lookup(spec.table, spec.key, spec.value, [...flight.ids]).then(
+    let query: Promise<Map<number, string>>;
+    try {
+      query = this.lookup!.lookup(spec.table, spec.key, spec.value, [...flight.ids]);
+    } catch (err) {
+      // A lookup that throws instead of rejecting fails this query's transactions, not the event loop.
+      query = Promise.reject(err);
+    }
+    query.then(
       (found) => {
         done();
         flight.settle(found, null);
