@@ -108,7 +108,11 @@ describe('clinical workload through the bridge', () => {
     await waitFor(
       () => amqpIn.messages.length >= want.length && mqttEvents.length >= want.length && wsEvents.length >= want.length,
       60_000,
-    );
+    ).catch((err: Error) => {
+      // Say which channel fell short (it has timed out only on a heavily loaded machine so far).
+      const got = `AMQP ${amqpIn.messages.length}, MQTT ${mqttEvents.length}, WebSocket ${wsEvents.length}`;
+      throw new Error(`${err.message} for ${want.length} events on every channel; got ${got}`);
+    });
     await new Promise((r) => setTimeout(r, 300)); // nothing more may come
     expect(amqpIn.messages.map((m) => parseCloudEvent(m.body))).toEqual(want);
     expect(mqttEvents.map((m) => m.event)).toEqual(want);
@@ -139,5 +143,5 @@ describe('clinical workload through the bridge', () => {
         'visit.ended',
       ]),
     );
-  });
+  }, 120_000);
 });
