@@ -40,15 +40,17 @@ export interface ConsumerRunnerOptions {
   /** Delay before following again after a failure: from `minMs`, doubling, up to `maxMs`. */
   retry?: { minMs?: number; maxMs?: number };
   logger?: RunnerLogger;
-  /** Called with every transaction whose events were all confirmed, in order. */
-  onConfirmed?: (tx: TransactionEvents) => void;
   /** Errors that retrying cannot fix (a purged binlog position): the runner stops and reports them here. */
   isFatal?: (err: Error) => boolean;
   onFatal?: (err: Error) => void;
 }
 
+/** A transaction sent and not yet confirmed: what moving the position needs, not its events (see `send`). */
 interface Pending {
-  tx: TransactionEvents;
+  end: TransactionEvents['end'];
+  txid: string;
+  commitTime: number;
+  events: number;
   state: 'sent' | 'done' | 'failed';
 }
 
@@ -184,24 +186,27 @@ export class ConsumerRunner {
 
   /** Sends one transaction without waiting for its confirms. */
   private send(tx: TransactionEvents): void {
-    const entry: Pending = { tx, state: 'sent' };
+    // The events are not kept until the confirms: the channel encodes them as it sends, and a failure re-sends from
+    // the binlog. Held for the broker's round trip, they outlived young collections (copied, then promoted).
+    const count = tx.events.length;
+    const entry: Pending = { end: tx.end, txid: tx.txid, commitTime: tx.commitTime, events: count, state: 'sent' };
     this.pending.push(entry);
-    if (tx.events.length === 0) {
+    if (count === 0) {
       entry.state = 'done';
       this.advance();
       return;
     }
-    this.inflightEvents += tx.events.length;
+    this.inflightEvents += count;
     this.options.publisher.publish(tx.events).then(
       () => {
         entry.state = 'done';
-        this.inflightEvents -= tx.events.length;
+        this.inflightEvents -= count;
         this.lastError = null;
         this.advance();
       },
       (err: Error) => {
         entry.state = 'failed';
-        this.inflightEvents -= tx.events.length;
+        this.inflightEvents -= count;
         this.failure ??= err;
         // Stop following at once, even while the follower waits for the next transaction.
         this.attempt?.abort();
@@ -213,10 +218,9 @@ export class ConsumerRunner {
   /** Moves the confirmed position over the leading run of confirmed transactions. */
   private advance(): void {
     while (this.pending.length > 0 && this.pending[0].state === 'done') {
-      const { tx } = this.pending.shift()!;
-      this.confirmedPosition = { position: tx.end, txid: tx.txid, commitTime: tx.commitTime };
-      if (tx.events.length > 0) this.dirty = true;
-      this.options.onConfirmed?.(tx);
+      const done = this.pending.shift()!;
+      this.confirmedPosition = { position: done.end, txid: done.txid, commitTime: done.commitTime };
+      if (done.events > 0) this.dirty = true;
     }
     this.wake?.();
   }
