@@ -10,6 +10,7 @@ import {
   SourceClock,
   type ReferenceLookup,
 } from '../../src/domain/index.js';
+import { ReferenceResolver, refSpec } from '../../src/domain/references.js';
 import {
   exampleEvents,
   exampleTransaction,
@@ -224,6 +225,49 @@ describe('mapper on OpenMRS-shaped transactions', () => {
     expect(obs.every((e) => typeof e.data.conceptUuid === 'string' && typeof e.data.locationUuid === 'string')).toBe(
       true,
     );
+  });
+
+  it('lookups: one query per table on the wire; ids asked meanwhile go in the next one, an id on the wire is not asked again', async () => {
+    const person = refSpec('person', 'person_id');
+    const sent: number[][] = [];
+    const answers: Array<() => void> = [];
+    // A lookup that answers only when told, so that the test decides what is on the wire when.
+    const lookup: ReferenceLookup = {
+      lookup(_table, _key, _value, ids) {
+        sent.push([...ids]);
+        return new Promise((resolve) => answers.push(() => resolve(new Map(ids.map((id) => [id, `uuid-${id}`])))));
+      },
+    };
+    const resolver = new ReferenceResolver(lookup);
+    const first = resolver.fetch(person, [1, 2]);
+    const sameTurn = resolver.fetch(person, [2, 3]);
+    await new Promise((r) => setImmediate(r));
+    expect(sent).toEqual([[1, 2, 3]]); // one query for what was asked in the same turn
+    const mixed = resolver.fetch(person, [3, 4]); // 3 is on the wire, 4 is not
+    const later = resolver.fetch(person, [5]);
+    await new Promise((r) => setImmediate(r));
+    expect(sent).toHaveLength(1); // nothing more while the first query is on the wire
+    answers[0]();
+    expect((await first).get(1)).toBe('uuid-1');
+    expect((await sameTurn).get(3)).toBe('uuid-3');
+    await new Promise((r) => setImmediate(r));
+    expect(sent).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]); // the next query, without 3
+    answers[1]();
+    const both = await mixed;
+    expect([both.get(3), both.get(4)]).toEqual(['uuid-3', 'uuid-4']);
+    expect((await later).get(5)).toBe('uuid-5');
+    expect(resolver.stats.queries).toBe(2);
+
+    // A lookup that throws instead of rejecting fails the transactions that asked, not the process.
+    const throwing = new ReferenceResolver({
+      lookup() {
+        throw new Error('no connection');
+      },
+    });
+    await expect(throwing.fetch(person, [9])).rejects.toThrow('no connection');
   });
 
   it('a person who is not a patient is RowChanged, without error', async () => {
