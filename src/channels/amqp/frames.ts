@@ -3,6 +3,7 @@
  * caller's buffer: the same bytes amqplib writes for `channel.publish` with these properties (checked byte for byte in
  * test/unit/amqp-frames.test.ts), without its per-message objects, intermediate buffers and three copies of the body.
  */
+import { utf8Bound } from '../utf8-bound.js';
 
 const FRAME_METHOD = 1;
 const FRAME_HEADER = 2;
@@ -40,8 +41,8 @@ export interface PublishFrame {
 export class FrameError extends TypeError {}
 
 /**
- * Bytes `encodePublish` may need for `message` at most (the body counted at 3 bytes per UTF-16 unit): reserve this
- * much before calling it.
+ * Bytes `encodePublish` may need for `message` at most (short strings counted at 3 bytes per UTF-16 unit, a long body
+ * measured): reserve this much before calling it.
  */
 export function maxPublishBytes(message: PublishFrame, frameMax: number): number {
   const shorts =
@@ -51,7 +52,7 @@ export function maxPublishBytes(message: PublishFrame, frameMax: number): number
     message.messageId.length +
     message.type.length +
     message.appId.length;
-  const body = message.body.length * 3;
+  const body = utf8Bound(message.body);
   const bodyFrames = Math.max(1, Math.ceil(body / (frameMax - FRAME_OVERHEAD)));
   return 64 + shorts * 3 + body + bodyFrames * FRAME_OVERHEAD;
 }

@@ -4,6 +4,7 @@
  * for mqtt.js's `publish` with these options (checked byte for byte in test/unit/mqtt-packets.test.ts), without its
  * packet objects and the ten or so stream writes per packet.
  */
+import { utf8Bound } from '../utf8-bound.js';
 
 /** PUBLISH, QoS 1, no retain: type 3 in the high nibble, QoS in bits 1-2. */
 const PUBLISH_QOS1 = 0x32;
@@ -29,16 +30,12 @@ const NO_PROPERTIES = Buffer.alloc(0);
 /** Thrown for a packet MQTT cannot carry (a topic over 65,535 bytes, a packet over 256 MB). */
 export class PacketError extends RangeError {}
 
-/** Payloads longer than this are measured exactly instead of counted at 3 bytes per UTF-16 unit. */
-const MEASURE_OVER = 64 * 1024;
-
 /**
  * Bytes `encodePublish` may need at most (short strings counted at 3 bytes per UTF-16 unit, a long payload measured, so
  * a 50 MB event does not reserve 150 MB): reserve this much first.
  */
 export function maxPublishBytes(topic: string, payload: string): number {
-  const payloadBytes = payload.length > MEASURE_OVER ? Buffer.byteLength(payload, 'utf8') : payload.length * 3;
-  return 1 + 4 + 2 + topic.length * 3 + 2 + PROPERTIES_V5.length + payloadBytes;
+  return 1 + 4 + 2 + topic.length * 3 + 2 + PROPERTIES_V5.length + utf8Bound(payload);
 }
 
 /**
