@@ -46,7 +46,7 @@ import { noMetrics, type MappingMetrics } from './metrics.js';
 import { ReferenceResolver, type RefBatch, type RefSpec, type ReferenceLookup } from './references.js';
 import { NOISE_TABLES, TABLE_ROLES, tableClass, type TableRole } from './tables.js';
 import { SourceClock, unixToIso } from './time.js';
-import { addRow, newUnit, rootNet, UnitIndex, type Unit } from './units.js';
+import { addRow, newUnit, rawUnit, rootNet, UnitIndex, type Unit } from './units.js';
 
 /** Options of an {@link EventMapper}. */
 export interface MapperOptions {
@@ -208,7 +208,7 @@ export class EventMapper {
       info = {
         noise: this.noise.has(table),
         role,
-        learn: LEARNT_TABLES.has(table) ? selfRef(table, role ? role.pk : `${table}_id`) : null,
+        learn: LEARNT_TABLES.has(table) ? uuidRef(table, role ? role.pk : `${table}_id`) : null,
         readKey: role ? (new Function('row', `return row[${JSON.stringify(role.key)}];`) as KeyReader) : null,
         isPatient: table === 'patient',
       };
@@ -556,21 +556,6 @@ const MAX_RESOLVE_ROUNDS = 4;
 /** TABLE_ROLES as a Map: table names come from the binlog (not internalized), which a Map hashes once per string. */
 const ROLES = new Map(Object.entries(TABLE_ROLES));
 
-/** A unit for one row of a table with no aggregate (or one that cannot be keyed): it becomes RowChanged. */
-function rawUnit(table: string, index: number, error: string | null): Unit {
-  return {
-    agg: 'row',
-    table,
-    id: 0,
-    first: index,
-    nets: [],
-    rawIndex: [index],
-    error: error ?? undefined,
-    result: undefined,
-    previous: undefined,
-    foldedInto: undefined,
-  };
-}
 /**
  * Where capture's cursor layout (v1) keeps the txseq: bytes 9-12, after the version byte and the 8-byte start
  * position. In base64url they fall in the 3-byte groups of bytes 9-14 (characters 12-19).
@@ -636,14 +621,8 @@ const NO_TABLE: TableInfo = { noise: false, role: undefined, learn: null, readKe
  * obs is referenced later only by an edit, which voids the old obs in the same transaction. Rows of other tables
  * (encounter_provider, person_name, ...) are referenced by nothing, and caching them would only evict what is.
  */
-const REFERENCED_TABLES: ReadonlySet<string> = new Set(Object.values(REF_TARGETS).map((t) => t.table as string));
-const LEARNT_TABLES = new Set([...REFERENCED_TABLES].filter((t) => t !== 'obs'));
-
-const selfRefs = new Map<string, RefSpec>();
-
-/** The uuid RefSpec of a table's own rows (cached per table: this runs for every row). */
-function selfRef(table: string, pk: string): RefSpec {
-  let spec = selfRefs.get(table);
-  if (!spec || spec.key !== pk) selfRefs.set(table, (spec = uuidRef(table, pk)));
-  return spec;
-}
+const LEARNT_TABLES: ReadonlySet<string> = new Set(
+  Object.values(REF_TARGETS)
+    .map((t) => t.table as string)
+    .filter((t) => t !== 'obs'),
+);

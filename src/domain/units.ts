@@ -59,6 +59,22 @@ export function newUnit(change: RowChange, index: number, role: TableRole, id: n
   };
 }
 
+/** A unit for one row of a table with no aggregate (or one that cannot be keyed, `error` says why): RowChanged. */
+export function rawUnit(table: string, index: number, error: string | null): Unit {
+  return {
+    agg: 'row',
+    table,
+    id: 0,
+    first: index,
+    nets: [],
+    rawIndex: [index],
+    error: error ?? undefined,
+    result: undefined,
+    previous: undefined,
+    foldedInto: undefined,
+  };
+}
+
 function netOf(change: RowChange, role: TableRole): NetChange {
   return { table: change.table, role, op: change.op, before: change.before, after: change.after };
 }
