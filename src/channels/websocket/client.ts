@@ -14,6 +14,7 @@ import type { ChannelMetrics, EventStreamSource } from '../../delivery/types.js'
 import { type ChannelLogger, silentLogger } from '../logger.js';
 import { matches, type StreamQuery } from './filter.js';
 import { eventJson } from '../event-json.js';
+import { textFrameSink } from './frame-writer.js';
 
 export interface StreamClientOptions {
   source: EventStreamSource;
@@ -36,23 +37,16 @@ export async function serveStreamClient(socket: WebSocket, query: StreamQuery, o
   const abort = new AbortController();
   socket.once('close', () => abort.abort());
   const { filter, after } = query;
-  // The TCP socket under ws is corked from the first frame until the microtasks that follow have run (the stream
-  // hands over transactions it already holds without a turn of the event loop), so a burst of frames leaves in one
-  // write instead of one syscall per event; nothing waits on a timer.
-  const raw = (socket as unknown as { _socket?: Socket })._socket;
-  let corked = false;
-  const uncork = () => {
-    if (!corked) return;
-    corked = false;
-    raw?.uncork();
-  };
+  // Frames leave in one socket write per burst (the stream hands over transactions it already holds without a turn of
+  // the event loop); nothing waits on a timer.
+  const out = textFrameSink(socket);
   try {
     for await (const tx of options.source.follow({ after, signal: abort.signal })) {
       let sent = 0;
       for (const event of tx.events) {
         if (!matches(filter, event)) continue;
-        if (socket.bufferedAmount > options.maxBufferedBytes) {
-          uncork();
+        if (socket.bufferedAmount + out.pendingBytes > options.maxBufferedBytes) {
+          out.flush();
           options.metrics?.published('websocket', sent);
           sent = 0;
           if (!(await drained(socket, options.maxBufferedBytes, options.stallMs, abort.signal))) {
@@ -63,18 +57,15 @@ export async function serveStreamClient(socket: WebSocket, query: StreamQuery, o
           }
         }
         if (socket.readyState !== socket.OPEN) return;
-        if (!corked && raw) {
-          corked = true;
-          raw.cork();
-          process.nextTick(uncork);
-        }
-        socket.send(eventJson(event));
+        out.send(eventJson(event));
         sent++;
       }
       if (sent) options.metrics?.published('websocket', sent);
     }
   } catch (err) {
     if (abort.signal.aborted) return;
+    // What was sent before the failure goes before the close frame.
+    out.flush();
     if ((err as Error).name === 'InvalidCursorError') {
       socket.close(CLOSE.policy, reason(`invalid cursor: ${(err as Error).message}`));
       return;
@@ -83,7 +74,7 @@ export async function serveStreamClient(socket: WebSocket, query: StreamQuery, o
     options.metrics?.failed('websocket', 1);
     socket.close(CLOSE.internal, 'stream error');
   } finally {
-    uncork();
+    out.flush();
     abort.abort();
   }
 }
