@@ -3,7 +3,7 @@
  * process catching up on a binlog written beforehand, next to the ceiling of a bare client on the same broker with
  * the same message size, measured in the same run.
  *
- * Workload: BENCH_E2E_EVENTS row inserts (default 30,000) into a table of the source schema, 10 rows per transaction,
+ * Workload: BENCH_E2E_EVENTS row inserts (default 20,000) into a table of the source schema, 10 rows per transaction,
  * written before the bridge starts; each row is one RowChanged event of about 1.1 KB. Every phase runs the real
  * `openmrs-event-bridge` process (capture, domain mapping, delivery, the channel) with only that channel on:
  *
@@ -18,6 +18,7 @@
  *
  * Rate = (events - 1) / (time of the last - time of the first event at the consumer): start-up is not in it. Bridge
  * and bare client alternate BENCH_E2E_ROUNDS times (default 3) per channel; the table has the medians.
+ * BENCH_E2E_CHANNELS (e.g. `ws` or `amqp,mqtt`) runs only those channels.
  */
 import { performance } from 'node:perf_hooks';
 import { once } from 'node:events';
@@ -43,6 +44,16 @@ const ROWS_PER_TX = 10;
 const PAYLOAD = 'x'.repeat(700);
 const WINDOW = 1000;
 const ROUNDS = Number(process.env.BENCH_E2E_ROUNDS ?? 3);
+type Channel = 'amqp' | 'mqtt' | 'ws';
+const ALL_CHANNELS: readonly Channel[] = ['amqp', 'mqtt', 'ws'];
+/** BENCH_E2E_CHANNELS: a comma-separated subset of amqp, mqtt, ws (default all), measured in that order. */
+const CHANNELS: Channel[] = (process.env.BENCH_E2E_CHANNELS ?? ALL_CHANNELS.join(','))
+  .split(',')
+  .map((c) => c.trim())
+  .filter((c): c is Channel => {
+    if ((ALL_CHANNELS as readonly string[]).includes(c)) return true;
+    throw new Error(`BENCH_E2E_CHANNELS: unknown channel "${c}" (use amqp, mqtt, ws)`);
+  });
 
 /** Arrival times of messages at a consumer. */
 class Meter {
@@ -72,14 +83,37 @@ class Meter {
   }
 }
 
-async function writeWorkload(db: MariaDbServer): Promise<void> {
+/**
+ * Writes the workload: a marker transaction, then EVENTS / ROWS_PER_TX transactions. A bridge with a live WebSocket
+ * client sees the marker and the first transaction: the marker's cursor lets the WebSocket phase replay exactly the
+ * workload, and the first event's JSON is the message the bare clients send (so any channel can run alone).
+ */
+async function writeWorkload(db: MariaDbServer): Promise<{ marker: string; body: Buffer }> {
   const conn = await db.connect('openmrs');
-  // A marker transaction before the workload: its cursor lets the WebSocket phase replay exactly the workload.
-  await conn.query('INSERT INTO bench_row (payload) VALUES (?)', ['marker']);
   const rows = Array.from({ length: ROWS_PER_TX }, () => '(?)').join(',');
   const params = Array.from({ length: ROWS_PER_TX }, () => PAYLOAD);
-  for (let i = 0; i < EVENTS / ROWS_PER_TX; i++) await conn.query(`INSERT INTO bench_row (payload) VALUES ${rows}`, params);
+  const insert = () => conn.query(`INSERT INTO bench_row (payload) VALUES ${rows}`, params);
+  const bridge = await spawnBridge(bridgeEnv(db, 'latest', 'marker', {}));
+  let seen: { marker: string; body: Buffer };
+  try {
+    await bridge.ready(60_000);
+    const client = new WebSocket(`ws://127.0.0.1:${bridge.port}/v1/stream?types=RowChanged`);
+    await once(client, 'open');
+    const texts: string[] = [];
+    const arrived = new Promise<void>((resolve) =>
+      client.on('message', (data) => texts.push(data.toString()) === 1 + ROWS_PER_TX && resolve()),
+    );
+    await conn.query('INSERT INTO bench_row (payload) VALUES (?)', ['marker']);
+    await insert();
+    await arrived;
+    client.close();
+    seen = { marker: (JSON.parse(texts[0]!) as { cursor: string }).cursor, body: Buffer.from(texts[1]!) };
+  } finally {
+    await bridge.stop('SIGTERM');
+  }
+  for (let i = 1; i < EVENTS / ROWS_PER_TX; i++) await insert();
   await conn.end();
+  return seen;
 }
 
 function bridgeEnv(db: MariaDbServer, start: string, phase: string, extra: Record<string, string>) {
@@ -154,15 +188,10 @@ async function bareAmqp(body: Buffer, count: number): Promise<number> {
   return meter.rate();
 }
 
-async function bridgeAmqp(db: MariaDbServer, start: string, round: number): Promise<{ rate: number; body: Buffer; marker: string }> {
+async function bridgeAmqp(db: MariaDbServer, start: string, round: number): Promise<number> {
   const exchange = uniqueName('bench-bridge');
   const meter = new Meter(EVENTS + 1);
-  let body: Buffer | null = null;
-  let marker = '';
-  const stop = await amqpConsumer(exchange, meter, (b) => {
-    if (!marker) marker = JSON.parse(b.toString()).cursor;
-    else body ??= b;
-  });
+  const stop = await amqpConsumer(exchange, meter);
   // A state database per round: each round's bridge starts from BRIDGE_START, not from the last round's position.
   const bridge = await spawnBridge(bridgeEnv(db, start, `amqp${round}`, { BRIDGE_AMQP_URL: RABBITMQ_URL, BRIDGE_AMQP_EXCHANGE: exchange }));
   try {
@@ -171,7 +200,7 @@ async function bridgeAmqp(db: MariaDbServer, start: string, round: number): Prom
     await bridge.stop('SIGTERM');
     await stop();
   }
-  return { rate: meter.rate(), body: body!, marker };
+  return meter.rate();
 }
 
 // ------------------------------------------------------------------------------------------------------------ MQTT
@@ -343,56 +372,57 @@ async function main(): Promise<void> {
     const [status] = await db.query<Array<{ File: string; Position: number }>>('SHOW MASTER STATUS');
     const start = `binlog:${status.File}:${status.Position}`;
     const t = performance.now();
-    await writeWorkload(db);
+    const { marker, body } = await writeWorkload(db);
     console.log(`workload: ${EVENTS} events (+1 marker) in ${EVENTS / ROWS_PER_TX} transactions, written in ${fmt(performance.now() - t)} ms`);
 
     // Bridge and bare client alternate, ROUNDS times each; the table has the medians (one run of a second or two on
     // this shared 2-core machine varies by 20-30%).
-    const amqpRates: number[] = [];
-    const amqpBares: number[] = [];
-    let body: Buffer | null = null;
-    let marker = '';
-    for (let round = 0; round < ROUNDS; round++) {
-      const run = await bridgeAmqp(db, start, round);
-      body ??= run.body;
-      marker ||= run.marker;
-      amqpRates.push(run.rate);
-      amqpBares.push(await bareAmqp(body, EVENTS));
+    const runs: Record<Channel, { bridge: number[]; bare: number[] }> = {
+      amqp: { bridge: [], bare: [] },
+      mqtt: { bridge: [], bare: [] },
+      ws: { bridge: [], bare: [] },
+    };
+    const phases: Record<Channel, { label: string; bridge(round: number): Promise<number>; bare(): Promise<number> }> = {
+      amqp: { label: 'AMQP', bridge: (round) => bridgeAmqp(db, start, round), bare: () => bareAmqp(body, EVENTS) },
+      mqtt: {
+        label: 'MQTT',
+        bridge: (round) => bridgeMqtt(db, start, broker.url, round),
+        bare: () => bareMqtt(broker.url, body.toString(), EVENTS),
+      },
+      ws: { label: 'WS', bridge: () => bridgeWebSocket(db, marker), bare: () => bareWebSocket(body.toString(), EVENTS) },
+    };
+    for (const channel of CHANNELS) {
+      for (let round = 0; round < ROUNDS; round++) {
+        runs[channel].bridge.push(await phases[channel].bridge(round));
+        runs[channel].bare.push(await phases[channel].bare());
+      }
+      console.log(`${phases[channel].label.padEnd(6)} bridge ${list(runs[channel].bridge)}/s, bare ${list(runs[channel].bare)}/s`);
     }
-    const size = body!.length;
-    console.log(`AMQP   bridge ${list(amqpRates)}/s, bare ${list(amqpBares)}/s (${size} B)`);
-
-    const mqttRates: number[] = [];
-    const mqttBares: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      mqttRates.push(await bridgeMqtt(db, start, broker.url, round));
-      mqttBares.push(await bareMqtt(broker.url, body!.toString(), EVENTS));
-    }
-    console.log(`MQTT   bridge ${list(mqttRates)}/s, bare ${list(mqttBares)}/s`);
-
-    const wsRates: number[] = [];
-    const wsBares: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      wsRates.push(await bridgeWebSocket(db, marker));
-      wsBares.push(await bareWebSocket(body!.toString(), EVENTS));
-    }
-    console.log(`WS     bridge ${list(wsRates)}/s, bare ${list(wsBares)}/s`);
-    const [amqpRate, amqpBare, mqttRate, mqttBare, wsRate, wsBare] = [amqpRates, amqpBares, mqttRates, mqttBares, wsRates, wsBares].map(median) as [number, number, number, number, number, number];
-
-    const amqpPub = await amqpAlone();
-    const mqttPub = await mqttAlone(broker.url);
-    const wsPub = await websocketAlone();
-    console.log(`channel layer alone (pre-built events): AMQP ${fmt(amqpPub)}/s, MQTT ${fmt(mqttPub)}/s, WS ${fmt(wsPub)}/s`);
+    const alone: Record<Channel, () => Promise<number>> = {
+      amqp: amqpAlone,
+      mqtt: () => mqttAlone(broker.url),
+      ws: websocketAlone,
+    };
+    const layer: Partial<Record<Channel, number>> = {};
+    for (const channel of CHANNELS) layer[channel] = await alone[channel]();
+    console.log(`channel layer alone (pre-built events): ${CHANNELS.map((c) => `${phases[c].label} ${fmt(layer[c]!)}/s`).join(', ')}`);
 
     const pct = (a: number, b: number) => `${Math.round((a / b) * 100)}%`;
+    const rowOf: Record<Channel, [string, string]> = {
+      amqp: ['AMQP', '>= 80%'],
+      mqtt: ['MQTT', '>= 80%'],
+      ws: ['WebSocket (1 client)', '>= 50,000/s'],
+    };
     console.log('');
     console.log(`(bridge and bare: medians of ${ROUNDS} alternating rounds)`);
     console.log(`| channel | bridge process, catch-up (events/s) | channel layer alone, pre-built events (events/s) | bare client (messages/s) | bridge / bare | layer / bare | target |`);
     console.log(`|---|---|---|---|---|---|---|`);
-    console.log(`| AMQP | ${fmt(amqpRate)} | ${fmt(amqpPub)} | ${fmt(amqpBare)} | ${pct(amqpRate, amqpBare)} | ${pct(amqpPub, amqpBare)} | >= 80% |`);
-    console.log(`| MQTT | ${fmt(mqttRate)} | ${fmt(mqttPub)} | ${fmt(mqttBare)} | ${pct(mqttRate, mqttBare)} | ${pct(mqttPub, mqttBare)} | >= 80% |`);
-    console.log(`| WebSocket (1 client) | ${fmt(wsRate)} | ${fmt(wsPub)} | ${fmt(wsBare)} | ${pct(wsRate, wsBare)} | ${pct(wsPub, wsBare)} | >= 50,000/s |`);
-    console.log(`(${EVENTS} events of ${size} bytes; load average at the end: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+    for (const channel of CHANNELS) {
+      const [bridge, bare, pub] = [median(runs[channel].bridge), median(runs[channel].bare), layer[channel]!];
+      const [name, target] = rowOf[channel];
+      console.log(`| ${name} | ${fmt(bridge)} | ${fmt(pub)} | ${fmt(bare)} | ${pct(bridge, bare)} | ${pct(pub, bare)} | ${target} |`);
+    }
+    console.log(`(${EVENTS} events of ${body.length} bytes; load average at the end: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')})`);
   } finally {
     await broker.stop();
     await db.stop();
