@@ -26,6 +26,8 @@ export interface StreamClientOptions {
   /** How long a closed slow client gets to finish the close handshake before it is terminated. */
   closeGraceMs: number;
   logger?: ChannelLogger;
+  /** Whether other subscribers are connected, who may send the same (live) event objects: then their JSON is cached. */
+  othersConnected?: () => boolean;
 }
 
 /** WebSocket close codes used by the stream. */
@@ -43,6 +45,7 @@ export async function serveStreamClient(socket: WebSocket, query: StreamQuery, o
   try {
     for await (const tx of options.source.follow({ after, signal: abort.signal })) {
       let sent = 0;
+      const shared = options.othersConnected?.() ?? false;
       for (const event of tx.events) {
         if (!matches(filter, event)) continue;
         if (socket.bufferedAmount + out.pendingBytes > options.maxBufferedBytes) {
@@ -57,7 +60,7 @@ export async function serveStreamClient(socket: WebSocket, query: StreamQuery, o
           }
         }
         if (socket.readyState !== socket.OPEN) return;
-        out.send(eventJson(event));
+        out.send(eventJson(event, shared));
         sent++;
       }
       if (sent) options.metrics?.published('websocket', sent);

@@ -89,6 +89,7 @@ export const streamPlugin: FastifyPluginAsync<StreamRouteOptions> = async (app, 
         stallMs: options.stallMs ?? 10_000,
         closeGraceMs: options.closeGraceMs ?? 5_000,
         logger: options.logger ?? req.log,
+        othersConnected: () => clients.size > 1,
       });
     },
   );
