@@ -11,6 +11,7 @@ import {
   type ReferenceLookup,
 } from '../../src/domain/index.js';
 import { ReferenceResolver, refSpec } from '../../src/domain/references.js';
+import { routeNames } from '../../src/domain/routing.js';
 import {
   exampleEvents,
   exampleTransaction,
@@ -309,6 +310,29 @@ describe('routing and time', () => {
     expect(routeOf({ type: 'RowChanged', data: { op: 'delete' } })).toEqual({ aggregate: 'row', action: 'deleted' });
     expect(mqttTopic('openmrs', 'clinic-a', { type: 'MetadataRetired' })).toBe('openmrs/clinic-a/metadata/retired');
     expect(routingKey('clinic-a', { type: 'PatientCreated' })).toBe('clinic-a.patient.created');
+  });
+
+  it('caches route names per type and per RowChanged op, the same as routeOf gives', () => {
+    let built = 0;
+    const keyOf = routeNames((aggregate, action) => {
+      built++;
+      return `clinic-a.${aggregate}.${action}`;
+    });
+    const events = [
+      { type: 'ObsVoided' },
+      { type: 'RowChanged', data: { op: 'insert' } },
+      { type: 'RowChanged', data: { op: 'delete' } },
+      { type: 'ObsVoided' },
+      { type: 'RowChanged', data: { op: 'insert' } },
+      { type: 'SomethingNewHappened' },
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const event of events) expect(keyOf(event)).toBe(routingKey('clinic-a', event));
+    }
+    expect(built).toBe(4);
+    // A RowChanged op routeOf refuses is refused every time, not cached.
+    expect(() => keyOf({ type: 'RowChanged', data: { op: 'merge' } })).toThrow(/unknown op/);
+    expect(() => keyOf({ type: 'RowChanged', data: { op: 'merge' } })).toThrow(/unknown op/);
   });
 
   it('converts source DATETIMEs to UTC across DST', () => {

@@ -8,7 +8,7 @@
  */
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import type { BridgeEvent } from '../../domain/types.js';
-import { routeOf } from '../../domain/routing.js';
+import { routeNames } from '../../domain/routing.js';
 import type { ChannelMetrics, ChannelPublisher } from '../../delivery/types.js';
 import { ConfirmWindow, PublishError } from '../confirm-window.js';
 import { Backoff } from '../backoff.js';
@@ -51,12 +51,6 @@ function unixSeconds(): (time: string) => number | undefined {
     }
     return last;
   };
-}
-
-/** The routing key of an event: `<site>.<aggregate>.<action>`. */
-export function amqpRoutingKey(site: string, event: Pick<BridgeEvent, 'type' | 'data'>): string {
-  const { aggregate, action } = routeOf(event);
-  return `${site}.${aggregate}.${action}`;
 }
 
 /** Publishes events to RabbitMQ; see the module comment. */
@@ -152,13 +146,14 @@ export class AmqpPublisher implements ChannelPublisher {
     this.backoff.reset();
     const { exchange, site } = this.options;
     const timestamp = unixSeconds();
+    const routingKeyOf = routeNames((aggregate, action) => `${site}.${aggregate}.${action}`);
     const writer = frameWriter(channel, () => this.channel === channel);
     if (writer) {
       this.window.attach((event, confirm) => {
         writer.publish(
           {
             exchange,
-            routingKey: amqpRoutingKey(site, event),
+            routingKey: routingKeyOf(event),
             contentType: CONTENT_TYPE,
             messageId: event.id,
             type: event.type,
@@ -181,7 +176,7 @@ export class AmqpPublisher implements ChannelPublisher {
         cork();
         return channel.publish(
           exchange,
-          amqpRoutingKey(site, event),
+          routingKeyOf(event),
           body,
           {
             persistent: true,

@@ -18,7 +18,7 @@
 import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
 import type { Socket } from 'node:net';
 import type { BridgeEvent } from '../../domain/types.js';
-import { routeOf } from '../../domain/routing.js';
+import { routeNames } from '../../domain/routing.js';
 import type { ChannelMetrics, ChannelPublisher } from '../../delivery/types.js';
 import { ConfirmWindow, PublishError } from '../confirm-window.js';
 import { type ChannelLogger, silentLogger } from '../logger.js';
@@ -64,12 +64,6 @@ const UNSUPPORTED_PROTOCOL = new Set([132, 1]);
 /** MQTT packet ids are 16 bits: never more in flight. */
 const MAX_INFLIGHT = 65_535;
 
-/** The topic of an event: `<prefix>/<site>/<aggregate>/<action>`. */
-export function mqttTopic(prefix: string, site: string, event: Pick<BridgeEvent, 'type' | 'data'>): string {
-  const { aggregate, action } = routeOf(event);
-  return `${prefix}/${site}/${aggregate}/${action}`;
-}
-
 /** Publishes events to an MQTT broker; see the module comment. */
 export class MqttPublisher implements ChannelPublisher {
   readonly name = 'mqtt';
@@ -80,14 +74,14 @@ export class MqttPublisher implements ChannelPublisher {
   private closing = false;
   private version: 4 | 5;
   private writer: PublishWriter | null = null;
-  /** Topics by event type, and of RowChanged events by op: routeOf builds an object and the topic a string per call. */
-  private readonly typeTopics = new Map<string, string>();
-  private readonly rowTopics = new Map<string, string>();
+  /** The topic of an event: `<prefix>/<site>/<aggregate>/<action>`. */
+  private readonly topicOf: (event: BridgeEvent) => string;
 
   constructor(private readonly options: MqttPublisherOptions) {
     this.window = new ConfirmWindow<BridgeEvent>('mqtt', options.window ?? 1000, options.metrics);
     this.log = options.logger ?? silentLogger;
     this.version = options.protocolVersion ?? 5;
+    this.topicOf = routeNames((aggregate, action) => `${options.prefix}/${options.site}/${aggregate}/${action}`);
   }
 
   get ready(): boolean {
@@ -238,20 +232,6 @@ export class MqttPublisher implements ChannelPublisher {
         this.log.warn({ err, channel: 'mqtt' }, 'MQTT error');
       });
     });
-  }
-
-  /** The event's topic, from a cache (see `typeTopics`). */
-  private topicOf(event: BridgeEvent): string {
-    const row = event.type === 'RowChanged';
-    const key = row ? String((event.data as { op?: unknown } | undefined)?.op) : event.type;
-    const cache = row ? this.rowTopics : this.typeTopics;
-    let topic = cache.get(key);
-    if (topic === undefined) {
-      topic = mqttTopic(this.options.prefix, this.options.site, event);
-      // Bounded, should a producer invent types without end.
-      if (cache.size < 1000) cache.set(key, topic);
-    }
-    return topic;
   }
 
   /** The fallback: mqtt.js's own publish. */
