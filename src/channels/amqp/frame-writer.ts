@@ -1,18 +1,16 @@
 /**
  * Publishes on an amqplib confirm channel from frames encoded by `frames.ts`: the messages of a burst are encoded one
- * after the other into one buffer and handed to the channel's outgoing stream as one chunk (one socket write), and
- * each message's confirm callback is registered with the channel in the same order, so amqplib's own confirm
- * tracking (delivery tags, acks, nacks, 'channel closed' for the unconfirmed) works exactly as for `channel.publish`.
+ * after the other into one buffer and handed to the channel's outgoing stream as one chunk (one socket write). Their
+ * confirm callbacks are kept by delivery tag here (`confirm-tags.ts`) and settled from the channel's 'ack' and 'nack'
+ * events, and failed when the channel closes, as amqplib does for `channel.publish`.
  *
- * This uses amqplib internals (the version is pinned in package.json): the channel's number (`ch`), its
- * `pushConfirmCallback`, and the connection's `frameMax` and `channels[ch].buffer`. `frameWriter()` returns null when
- * they are not there, and the publisher then uses `channel.publish`.
+ * This uses amqplib internals (the version is pinned in package.json): the channel's number (`ch`), and the
+ * connection's `frameMax` and `channels[ch].buffer`. `frameWriter()` returns null when they are not there, and the
+ * publisher then uses `channel.publish`.
  */
 import type { ConfirmChannel } from 'amqplib';
+import { ConfirmTags, type ConfirmCallback } from './confirm-tags.js';
 import { encodePublish, maxPublishBytes, type PublishFrame } from './frames.js';
-
-/** Called once with null (confirmed) or an error (nacked, channel closed). */
-export type ConfirmCallback = (err: Error | null) => void;
 
 export interface FrameWriter {
   /** Encodes the message now (throws `FrameError` on a bad field) and sends it before the next turn of the loop. */
@@ -21,8 +19,13 @@ export interface FrameWriter {
 
 interface ChannelInternals {
   ch: number;
-  pushConfirmCallback(cb: ConfirmCallback): void;
   connection: ConnectionInternals;
+}
+
+/** The fields of a `basic.ack` or `basic.nack` as amqplib emits them. */
+interface ConfirmFields {
+  deliveryTag: number;
+  multiple: boolean;
 }
 
 interface ConnectionInternals {
@@ -59,7 +62,6 @@ export function frameWriter(channel: ConfirmChannel, current: () => boolean): Fr
   const ch = inner.ch;
   if (
     typeof ch !== 'number' ||
-    typeof inner.pushConfirmCallback !== 'function' ||
     typeof connection?.frameMax !== 'number' ||
     !Array.isArray(connection.channels) ||
     typeof connection.channels[ch]?.buffer?.write !== 'function'
@@ -68,7 +70,10 @@ export function frameWriter(channel: ConfirmChannel, current: () => boolean): Fr
   }
   const conn = connection;
   const frameMax = conn.frameMax;
-  const pushConfirm = inner.pushConfirmCallback.bind(channel);
+  const confirms = new ConfirmTags();
+  channel.on('ack', (f: ConfirmFields) => confirms.settle(f.deliveryTag, f.multiple, null));
+  channel.on('nack', (f: ConfirmFields) => confirms.settle(f.deliveryTag, f.multiple, new Error('message nacked')));
+  channel.on('close', () => confirms.failAll(new Error('channel closed')));
   let slab = Buffer.allocUnsafe(SLAB_BYTES);
   let start = 0;
   let end = 0;
@@ -97,7 +102,7 @@ export function frameWriter(channel: ConfirmChannel, current: () => boolean): Fr
         start = end = 0;
       }
       end = encodePublish(slab, end, ch, frameMax, message);
-      pushConfirm(confirm);
+      confirms.push(confirm);
       if (!flushQueued) {
         flushQueued = true;
         if (performance.now() - lastFlush >= COALESCE_MS) process.nextTick(flush);
