@@ -409,7 +409,7 @@ async function main(): Promise<void> {
     for (const channel of CHANNELS) layer[channel] = await alone[channel]();
     console.log(`channel layer alone (pre-built events): ${CHANNELS.map((c) => `${phases[c].label} ${fmt(layer[c]!)}/s`).join(', ')}`);
 
-    const pct = (a: number, b: number) => `${Math.round((a / b) * 100)}%`;
+    const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(1)}%`;
     const rowOf: Record<Channel, [string, string]> = {
       amqp: ['AMQP', '>= 80%'],
       mqtt: ['MQTT', '>= 80%'],
