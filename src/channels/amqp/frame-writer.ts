@@ -10,6 +10,7 @@
  */
 import type { ConfirmChannel } from 'amqplib';
 import { ConfirmTags, type ConfirmCallback } from './confirm-tags.js';
+import { EncodeSlab } from '../encode-slab.js';
 import { encodePublish, maxPublishBytes, type PublishFrame } from './frames.js';
 
 export interface FrameWriter {
@@ -41,7 +42,7 @@ interface OutgoingStream {
   readonly destroyed: boolean;
 }
 
-/** Encode buffers are this big (a new one when full: the old one is still queued for the socket). */
+/** Encode buffers are this big (see `EncodeSlab`). */
 const SLAB_BYTES = 1024 * 1024;
 
 /**
@@ -74,20 +75,17 @@ export function frameWriter(channel: ConfirmChannel, current: () => boolean): Fr
   channel.on('ack', (f: ConfirmFields) => confirms.settle(f.deliveryTag, f.multiple, null));
   channel.on('nack', (f: ConfirmFields) => confirms.settle(f.deliveryTag, f.multiple, new Error('message nacked')));
   channel.on('close', () => confirms.failAll(new Error('channel closed')));
-  let slab = Buffer.allocUnsafe(SLAB_BYTES);
-  let start = 0;
-  let end = 0;
+  const slab = new EncodeSlab(SLAB_BYTES);
   let flushQueued = false;
   let lastFlush = -Infinity;
 
   const flush = () => {
     flushQueued = false;
     lastFlush = performance.now();
-    if (end === start) return;
-    const chunk = slab.subarray(start, end);
-    start = end;
+    const chunk = slab.take();
+    if (chunk === null) return;
     const entry = conn.channels[ch];
-    // Channel gone or closing: amqplib fails the confirms of these messages when it closes.
+    // Channel gone or closing: the confirms of these messages fail when it closes (`confirms.failAll`).
     if (!current() || entry?.channel !== channel || entry.buffer.writableEnded || entry.buffer.destroyed) return;
     conn.sentSinceLastCheck = true;
     entry.buffer.write(chunk);
@@ -96,12 +94,11 @@ export function frameWriter(channel: ConfirmChannel, current: () => boolean): Fr
   return {
     publish(message, confirm) {
       const need = maxPublishBytes(message, frameMax);
-      if (end + need > slab.length) {
+      if (!slab.fits(need)) {
         flush();
-        slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, need));
-        start = end = 0;
+        slab.renew(need);
       }
-      end = encodePublish(slab, end, ch, frameMax, message);
+      slab.end = encodePublish(slab.buf, slab.end, ch, frameMax, message);
       confirms.push(confirm);
       if (!flushQueued) {
         flushQueued = true;

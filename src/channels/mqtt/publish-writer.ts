@@ -24,6 +24,7 @@
 import { createRequire } from 'node:module';
 import { Transform } from 'node:stream';
 import type { MqttClient, Packet } from 'mqtt';
+import { EncodeSlab } from '../encode-slab.js';
 import { DUP_FLAG, encodePublish, maxPublishBytes } from './packets.js';
 import { PubackFilter } from './puback-filter.js';
 
@@ -56,7 +57,7 @@ interface PipeableStream {
 }
 
 const MAX_ID = 65_535;
-/** Encode buffers are this big (a new one when full: the old one is still queued for the socket or holds messages in flight). */
+/** Encode buffers are this big (see `EncodeSlab`; a full one may still hold messages in flight). */
 const SLAB_BYTES = 1024 * 1024;
 
 /** PUBACK reason codes (MQTT 5): 0x80 and above are failures. */
@@ -121,9 +122,7 @@ class Writer implements PublishWriter {
   private resendQueue: number[] = [];
   private resendHead = 0;
 
-  private slab = Buffer.allocUnsafe(SLAB_BYTES);
-  private start = 0;
-  private end = 0;
+  private readonly slab = new EncodeSlab(SLAB_BYTES);
   private flushQueued = false;
   /** Set between CONNACK and the connection's loss: bytes are written only then. */
   private live: boolean;
@@ -176,14 +175,14 @@ class Writer implements PublishWriter {
 
   publish(topic: string, payload: string, confirm: PublishConfirm): void {
     const id = this.allocate();
-    const need = maxPublishBytes(topic, payload);
-    this.reserve(need);
-    const at = this.end;
-    this.end = encodePublish(this.slab, at, this.version, topic, id, payload);
+    const slab = this.slab;
+    this.reserve(maxPublishBytes(topic, payload));
+    const at = slab.end;
+    slab.end = encodePublish(slab.buf, at, this.version, topic, id, payload);
     this.confirms[id] = confirm;
-    this.bufs[id] = this.slab;
+    this.bufs[id] = slab.buf;
     this.starts[id] = at;
-    this.ends[id] = this.end;
+    this.ends[id] = slab.end;
     this.order[id] = ++this.sequence;
     this.count++;
     this.queueFlush();
@@ -192,7 +191,7 @@ class Writer implements PublishWriter {
   disconnected(): void {
     this.live = false;
     // Encoded and not written yet: these stay in flight and go out with the others on `resume`.
-    this.start = this.end;
+    this.slab.discard();
     this.resendQueue = [];
     this.resendHead = 0;
   }
@@ -214,7 +213,7 @@ class Writer implements PublishWriter {
   dispose(): void {
     this.client.removeListener('packetreceive', this.onPacket);
     this.live = false;
-    this.start = this.end;
+    this.slab.discard();
     this.confirms.fill(undefined);
     this.bufs.fill(undefined);
     this.count = 0;
@@ -238,14 +237,15 @@ class Writer implements PublishWriter {
     if (buf === undefined || this.confirms[id] === undefined) return;
     const from = this.starts[id]!;
     const to = this.ends[id]!;
+    const slab = this.slab;
     this.reserve(to - from);
-    const at = this.end;
-    buf.copy(this.slab, at, from, to);
-    this.slab[at] = this.slab[at]! | DUP_FLAG;
-    this.end = at + (to - from);
-    this.bufs[id] = this.slab;
+    const at = slab.end;
+    buf.copy(slab.buf, at, from, to);
+    slab.buf[at] = slab.buf[at]! | DUP_FLAG;
+    slab.end = at + (to - from);
+    this.bufs[id] = slab.buf;
     this.starts[id] = at;
-    this.ends[id] = this.end;
+    this.ends[id] = slab.end;
     this.queueFlush();
   }
 
@@ -259,12 +259,11 @@ class Writer implements PublishWriter {
     throw new Error('MQTT: no free packet id (65,535 messages in flight)');
   }
 
-  /** Makes room for `need` bytes at `end`: a new slab when the current one is full (its bytes stay where they are). */
+  /** Makes room for `need` bytes: a new slab when the current one is full (its bytes stay where they are). */
   private reserve(need: number): void {
-    if (this.end + need <= this.slab.length) return;
+    if (this.slab.fits(need)) return;
     this.flush();
-    this.slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, need));
-    this.start = this.end = 0;
+    this.slab.renew(need);
   }
 
   private queueFlush(): void {
@@ -282,9 +281,8 @@ class Writer implements PublishWriter {
   };
 
   private flush(): void {
-    if (this.end === this.start) return;
-    const chunk = this.slab.subarray(this.start, this.end);
-    this.start = this.end;
+    const chunk = this.slab.take();
+    if (chunk === null) return;
     const stream = this.inner.stream;
     // Lost connection: the messages stay in flight and are re-sent by `resume`.
     if (!this.live || !this.inner.connected || !stream) return;

@@ -13,6 +13,7 @@
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
+import { EncodeSlab } from '../encode-slab.js';
 import { utf8Bound } from '../utf8-bound.js';
 
 /** Where a subscriber's event JSON goes. */
@@ -81,8 +82,7 @@ export function maxFrameBytes(text: string): number {
 }
 
 class FrameWriter implements TextFrameSink {
-  private buf: Buffer = Buffer.alloc(0);
-  private used = 0;
+  private readonly slab = new EncodeSlab(CHUNK);
   private scheduled = false;
 
   constructor(
@@ -91,18 +91,18 @@ class FrameWriter implements TextFrameSink {
   ) {}
 
   get pendingBytes(): number {
-    return this.used;
+    return this.slab.pending;
   }
 
   send(text: string): void {
+    const slab = this.slab;
     const room = maxFrameBytes(text);
-    if (this.buf.length - this.used < room) {
+    if (!slab.fits(room)) {
       this.flush();
-      // Written parts of a buffer belong to the socket until sent; the rest of it serves later bursts.
-      this.buf = Buffer.allocUnsafe(Math.max(CHUNK, room));
+      slab.renew(room);
     }
-    this.used = encodeTextFrame(this.buf, this.used, text);
-    if (this.used >= CHUNK) this.flush();
+    slab.end = encodeTextFrame(slab.buf, slab.end, text);
+    if (slab.pending >= CHUNK) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
       process.nextTick(this.flushTick);
@@ -115,10 +115,8 @@ class FrameWriter implements TextFrameSink {
   };
 
   flush(): void {
-    if (this.used === 0) return;
-    const bytes = this.buf.subarray(0, this.used);
-    this.buf = this.buf.subarray(this.used);
-    this.used = 0;
+    const bytes = this.slab.take();
+    if (bytes === null) return;
     // After a close frame nothing may follow; the subscriber resumes from its last cursor anyway.
     if (this.socket.readyState !== this.socket.OPEN || this.raw.destroyed) return;
     this.raw.write(bytes);
