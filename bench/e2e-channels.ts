@@ -3,7 +3,7 @@
  * process catching up on a binlog written beforehand, next to the ceiling of a bare client on the same broker with
  * the same message size, measured in the same run.
  *
- * Workload: BENCH_E2E_EVENTS row inserts (default 60,000) into a table of the source schema, 10 rows per transaction,
+ * Workload: BENCH_E2E_EVENTS row inserts (default 200,000) into a table of the source schema, 10 rows per transaction,
  * written before the bridge starts; each row is one RowChanged event of about 1.1 KB. Every phase runs the real
  * `openmrs-event-bridge` process (capture, domain mapping, delivery, the channel) with only that channel on:
  *
@@ -39,9 +39,10 @@ import type { ChannelPublisher } from '../src/delivery/types.js';
 import type { TransactionEvents } from '../src/domain/types.js';
 import Fastify from 'fastify';
 
-// 60,000: with 20,000 the WebSocket phase lasted under half a second, much of it the bridge's JIT warming up (the same
-// code replayed 41,000-48,000 events/s over 20,000 events and 65,000 over 60,000), which no real catch-up looks like.
-const EVENTS = Number(process.env.BENCH_E2E_EVENTS ?? 60_000);
+// 200,000: each phase starts a new bridge process, and its first second is the JIT warming up (the bridge at 90-135% CPU
+// while RabbitMQ idles). Over 20,000 events that second was most of the WebSocket phase (41,000-48,000 events/s, against
+// 65,000 over 60,000); over 60,000 it still took AMQP from 95% of the bare ceiling to 70-85%. No real catch-up is that short.
+const EVENTS = Number(process.env.BENCH_E2E_EVENTS ?? 200_000);
 const ROWS_PER_TX = 10;
 const PAYLOAD = 'x'.repeat(700);
 const WINDOW = 1000;
