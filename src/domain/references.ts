@@ -14,6 +14,18 @@ export interface ReferenceLookup {
    * ids missing from the result do not exist (any more). Rejects when the source cannot be queried.
    */
   lookup(table: string, keyColumn: string, valueColumn: string, ids: readonly number[]): Promise<Map<number, string>>;
+  /**
+   * Optional: like `lookup`, and also the rows of the aligned blocks of `block` keys around each id (`block` a power of
+   * two), for the cache to hold speculatively. OpenMRS keys are auto-increment integers, so the rows next to one just
+   * referenced (the concepts of a form, the patients registered the same day) are often referenced soon after.
+   */
+  lookupBlocks?(
+    table: string,
+    keyColumn: string,
+    valueColumn: string,
+    ids: readonly number[],
+    block: number,
+  ): Promise<Map<number, string>>;
 }
 
 /** The part of a mysql2 promise pool (or connection) the lookup uses. */
@@ -60,13 +72,41 @@ export class MysqlReferenceLookup implements ReferenceLookup {
     return out;
   }
 
+  async lookupBlocks(
+    table: string,
+    keyColumn: string,
+    valueColumn: string,
+    ids: readonly number[],
+    block: number,
+  ): Promise<Map<number, string>> {
+    const out = new Map<number, string>();
+    const ranges = blockRanges(ids, block);
+    // One range scan of the primary key per block (adjacent blocks merged).
+    const select = this.select(table, keyColumn, valueColumn);
+    const key = quoteId(keyColumn);
+    for (let i = 0; i < ranges.length; i += 400) {
+      const where = ranges
+        .slice(i, i + 400)
+        .map(([lo, hi]) => `${key} BETWEEN ${lo} AND ${hi}`)
+        .join(' OR ');
+      const rows = await this.query(select + where);
+      for (const [k, v] of rows) if (v !== null && v !== undefined) out.set(Number(k), String(v));
+    }
+    return out;
+  }
+
   /** `SELECT key, value FROM schema.table WHERE key IN (` with quoted identifiers, built once per reference kind. */
   private head(table: string, keyColumn: string, valueColumn: string): string {
+    return `${this.select(table, keyColumn, valueColumn)}${quoteId(keyColumn)} IN (`;
+  }
+
+  /** `SELECT key, value FROM schema.table WHERE ` with quoted identifiers, built once per reference kind. */
+  private select(table: string, keyColumn: string, valueColumn: string): string {
     const name = `${table}\0${keyColumn}\0${valueColumn}`;
     let head = this.heads.get(name);
     if (head === undefined) {
       const [t, k, v, s] = [table, keyColumn, valueColumn, this.schema].map(quoteId);
-      head = `SELECT ${k}, ${v} FROM ${s}.${t} WHERE ${k} IN (`;
+      head = `SELECT ${k}, ${v} FROM ${s}.${t} WHERE `;
       this.heads.set(name, head);
     }
     return head;
@@ -84,6 +124,25 @@ export class MysqlReferenceLookup implements ReferenceLookup {
       );
     });
   }
+}
+
+/** The aligned blocks of `block` keys (a power of two) holding `ids`, sorted, adjacent ones merged: [first, last]. */
+export function blockRanges(ids: readonly number[], block: number): Array<[number, number]> {
+  const starts = [
+    ...new Set(
+      ids.map((id) => {
+        if (!Number.isSafeInteger(id)) throw new TypeError(`reference id ${id} is not an integer`);
+        return id - (((id % block) + block) % block);
+      }),
+    ),
+  ].sort((a, b) => a - b);
+  const ranges: Array<[number, number]> = [];
+  for (const start of starts) {
+    const last = ranges[ranges.length - 1];
+    if (last !== undefined && last[1] + 1 === start) last[1] = start + block - 1;
+    else ranges.push([start, start + block - 1]);
+  }
+  return ranges;
 }
 
 /** A MySQL identifier in backquotes. */
@@ -141,8 +200,9 @@ export class ReferenceResolver {
   readonly stats: ResolverStats = { local: 0, cached: 0, queried: 0, queries: 0, missing: 0 };
 
   /**
-   * The last value read from the cache per RefSpec `idx` and its id: the rows of a transaction mostly repeat their
-   * patient, location and creator, and a uuid never changes, so the memo stays right even once the entry is evicted.
+   * The last value found per RefSpec `idx` (in a transaction's rows or the cache) and its id: the rows of a transaction
+   * mostly repeat their patient, location and creator, and a uuid never changes, so the memo stays right even once the
+   * entry is evicted.
    */
   readonly lastId: number[] = [];
   readonly lastValue: string[] = [];
@@ -220,8 +280,17 @@ export class ReferenceResolver {
       else this.flights.delete(spec);
     };
     let query: Promise<Map<number, string>>;
+    const lookup = this.lookup!;
+    const ids = [...flight.ids];
     try {
-      query = this.lookup!.lookup(spec.table, spec.key, spec.value, [...flight.ids]);
+      if (lookup.lookupBlocks !== undefined && blockCount(ids) <= PREFETCH_BLOCKS) {
+        query = lookup.lookupBlocks(spec.table, spec.key, spec.value, ids, PREFETCH_BLOCK);
+        // The neighbours nobody asked for yet go to the cache; the asked ids are cached by the batches that asked.
+        query = query.then((found) => {
+          for (const [id, value] of found) if (!flight.ids.has(id)) this.cache.set(spec.idx, id, value);
+          return found;
+        });
+      } else query = lookup.lookup(spec.table, spec.key, spec.value, ids);
     } catch (err) {
       // A lookup that throws instead of rejecting fails this query's transactions, not the event loop.
       query = Promise.reject(err);
@@ -237,6 +306,18 @@ export class ReferenceResolver {
       },
     );
   }
+}
+
+/** Keys per prefetched block: a lookup also brings the rows of the aligned block of 64 keys around each id asked. */
+const PREFETCH_BLOCK = 64;
+/** Blocks per query at most (4,096 rows); a query over more blocks asks for its ids alone. */
+const PREFETCH_BLOCKS = 64;
+
+/** Distinct aligned blocks of PREFETCH_BLOCK keys the ids fall in. */
+function blockCount(ids: readonly number[]): number {
+  const blocks = new Set<number>();
+  for (const id of ids) blocks.add(Math.floor(id / PREFETCH_BLOCK));
+  return blocks.size;
 }
 
 /** The answer to a lookup: the value of each id found. */
@@ -403,9 +484,19 @@ export class RefBatch {
    * the source), the cache. Undefined when nothing is known. `stats`, when given, counts where it was found.
    */
   private known(spec: RefSpec, id: number, stats: ResolverStats | null): string | null | undefined {
+    // A uuid never changes: the last value found for this spec, wherever it came from, is right for any transaction.
+    // The rows of a transaction mostly repeat their patient, encounter, location and creator.
+    const owner = this.owner;
+    const idx = spec.idx;
+    if (owner.lastId[idx] === id) {
+      if (stats !== null) stats.cached++;
+      return owner.lastValue[idx];
+    }
     const local = this.localValue(spec, id);
     if (local !== undefined) {
       if (stats !== null) stats.local++;
+      owner.lastId[idx] = id;
+      owner.lastValue[idx] = local;
       return local;
     }
     if (this.resolved !== null) {

@@ -450,6 +450,25 @@ describe('allergies, conditions, diagnoses, programs, metadata, raw rows', () =>
     expect(metrics.errors.get('allergy')).toBe(before + 1);
   });
 
+  it('a lookup by blocks brings the rows next to the ids asked, with the uuids the source holds', async () => {
+    const [rows] = await db.conn.query('SELECT person_id, uuid FROM person ORDER BY person_id');
+    const all = new Map((rows as Array<{ person_id: number; uuid: string }>).map((r) => [r.person_id, r.uuid]));
+    const ids = [...all.keys()];
+    expect(ids.length).toBeGreaterThan(5);
+    const asked = ids[Math.floor(ids.length / 2)];
+    const found = await new MysqlReferenceLookup(db.pool, db.schema).lookupBlocks(
+      'person',
+      'person_id',
+      'uuid',
+      [asked, 1_000_000],
+      64,
+    );
+    const block = Math.floor(asked / 64) * 64;
+    const expected = ids.filter((id) => id >= block && id < block + 64);
+    expect([...found.keys()].sort((a, b) => a - b)).toEqual(expected);
+    for (const [id, uuid] of found) expect(uuid).toBe(all.get(id));
+  });
+
   it('validated every event it produced', () => {
     expect(validated).toBeGreaterThan(60);
     expect([...metrics.events.keys()].length).toBeGreaterThan(25);

@@ -10,7 +10,7 @@ import {
   SourceClock,
   type ReferenceLookup,
 } from '../../src/domain/index.js';
-import { ReferenceResolver, refSpec } from '../../src/domain/references.js';
+import { blockRanges, ReferenceResolver, refSpec } from '../../src/domain/references.js';
 import { routeNames } from '../../src/domain/routing.js';
 import {
   exampleEvents,
@@ -226,6 +226,49 @@ describe('mapper on OpenMRS-shaped transactions', () => {
     expect(obs.every((e) => typeof e.data.conceptUuid === 'string' && typeof e.data.locationUuid === 'string')).toBe(
       true,
     );
+  });
+
+  it('lookups by blocks: the rows next to an id asked go to the cache; a query over too many blocks asks for its ids alone', async () => {
+    expect(blockRanges([5, 70, 130, 1], 64)).toEqual([[0, 191]]);
+    expect(blockRanges([300, 5], 64)).toEqual([
+      [0, 63],
+      [256, 319],
+    ]);
+    const person = refSpec('person', 'person_id');
+    const calls: Array<[string, number[]]> = [];
+    const source = (id: number) => (id % 10 === 3 ? undefined : `uuid-${id}`); // some ids were purged
+    const answer = (wanted: number[]) =>
+      new Map(wanted.flatMap((id) => (source(id) === undefined ? [] : [[id, source(id)!] as [number, string]])));
+    const lookup: ReferenceLookup = {
+      async lookup(_table, _key, _value, ids) {
+        calls.push(['ids', [...ids]]);
+        return answer([...ids]);
+      },
+      async lookupBlocks(_table, _key, _value, ids, block) {
+        calls.push(['blocks', [...ids]]);
+        return answer(
+          blockRanges(ids, block).flatMap(([lo, hi]) => Array.from({ length: hi - lo + 1 }, (_, k) => lo + k)),
+        );
+      },
+    };
+    const resolver = new ReferenceResolver(lookup);
+    const found = await resolver.fetch(person, [70]);
+    expect(found.get(70)).toBe('uuid-70');
+    expect(calls).toEqual([['blocks', [70]]]);
+    // The neighbours are cached (the id asked is cached by the batch that asked); a purged neighbour is not.
+    expect([resolver.cached(person, 64), resolver.cached(person, 127), resolver.cached(person, 128)]).toEqual([
+      'uuid-64',
+      'uuid-127',
+      undefined,
+    ]);
+    expect(resolver.cached(person, 73)).toBeUndefined();
+    // A later transaction referencing a neighbour finds it without a query.
+    const batch = resolver.batch();
+    expect(batch.get(person, 71)).toBe('uuid-71');
+    expect(batch.needsQuery).toBe(false);
+    const wide = Array.from({ length: 65 }, (_, k) => 1000 + k * 64);
+    await resolver.fetch(person, wide);
+    expect(calls[1]).toEqual(['ids', wide]);
   });
 
   it('lookups: one query per table on the wire; ids asked meanwhile go in the next one, an id on the wire is not asked again', async () => {
