@@ -43,20 +43,31 @@ export class BinlogTap {
     return new BinlogTap(db, reader);
   }
 
+  /** A read of the next transaction that outlived the last `drain` (the reader's iterator cannot be cancelled). */
+  private pending: Promise<IteratorResult<Transaction>> | null = null;
+
   /** The transactions committed up to now (since the last call), in commit order. */
   async drain(): Promise<Transaction[]> {
     const [status] = await this.db.query<Array<{ File: string; Position: number }>>('SHOW MASTER STATUS');
     const end = { file: status.File, pos: Number(status.Position) };
+    const reached = (p: { file: string; pos: number }) =>
+      p.file > end.file || (p.file === end.file && p.pos >= end.pos);
     const out: Transaction[] = [];
-    const pos = this.reader.position;
-    if (pos && pos.binlog.file === end.file && pos.binlog.pos >= end.pos) return out;
     while (true) {
-      const next = await this.it.next();
+      // The reader skips transactions of other schemas (a bridge's checkpoints on the same server), so the last one
+      // before `end` may never be yielded: once the reader's position has passed `end`, whatever it still holds comes
+      // at once, and a read that does not is the next commit's.
+      const passed = this.reader.position !== null && reached(this.reader.position.binlog);
+      this.pending ??= this.it.next();
+      const next = await within(this.pending, passed ? 10 : 20);
+      if (next === null) {
+        if (passed) return out;
+        continue;
+      }
+      this.pending = null;
       if (next.done) throw new Error('binlog reader ended');
-      const tx = next.value;
-      out.push(tx);
-      const e = tx.end.binlog;
-      if (e.file > end.file || (e.file === end.file && e.pos >= end.pos)) return out;
+      out.push(next.value);
+      if (reached(next.value.end.binlog)) return out;
     }
   }
 
@@ -70,6 +81,16 @@ export class BinlogTap {
 
   close(): void {
     this.reader.close();
+  }
+}
+
+/** `promise`'s value, or null when it takes longer than `ms`. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<null>((r) => (timer = setTimeout(() => r(null), ms)))]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
