@@ -55,6 +55,12 @@ export interface ConvertContext {
   clock: SourceClock;
   refs: RefBatch;
   unresolved: UnresolvedRef[];
+  /**
+   * The resolver's memo of the last value per RefSpec `idx` and its id (ReferenceResolver.lastId/lastValue): the
+   * generated converters answer a repeated reference from it without a call (a uuid never changes).
+   */
+  lastId: readonly number[];
+  lastValue: readonly string[];
 }
 
 function toInt(v: ColumnValue): number | null {
@@ -181,10 +187,15 @@ function converterOf(fields: readonly CompiledField[]): Converter {
       case 'uuid':
         expr = `H.uuid(${col}, ${JSON.stringify(f.column)})`;
         break;
-      case 'ref':
+      case 'ref': {
         specs.push(f.ref!);
-        expr = `H.ref(${col}, S[${specs.length - 1}], ctx, path, ${JSON.stringify(f.name)})`;
+        const idx = f.ref!.idx;
+        // The same id as the last one resolved for this spec (the rows of a transaction repeat their patient,
+        // encounter, location and creator): its value without a call. The memo holds numbers only, so null never
+        // matches; an absent column would match an empty slot, hence the check.
+        expr = `((v = ${col}) === L[${idx}] && v !== undefined ? V[${idx}] : H.ref(v, S[${specs.length - 1}], ctx, path, ${JSON.stringify(f.name)}))`;
         break;
+      }
       case 'datetime':
         expr = `H.datetime(${col}, ctx)`;
         break;
@@ -203,7 +214,7 @@ function converterOf(fields: readonly CompiledField[]): Converter {
     }
     return `${JSON.stringify(f.name)}: ${expr}`;
   });
-  const body = `return function convert(row, ctx, path) { return { ${props.join(', ')} }; };`;
+  const body = `return function convert(row, ctx, path) { const L = ctx.lastId, V = ctx.lastValue; let v; return { ${props.join(', ')} }; };`;
   fn = new Function('H', 'S', body)(H, specs) as Converter;
   converters.set(fields, fn);
   return fn;

@@ -354,7 +354,14 @@ export class EventMapper {
     // 3. build each unit optimistically: references from the transaction's rows and the cache. A unit that missed a
     // reference asks for all of its references (wantUnit) and is built again once they are resolved; repeated only
     // when a resolved value opens a path with more references (a person found to be a patient).
-    const ctx: ConvertContext = { clock: this.clock, refs, unresolved: [] };
+    const resolver = this.resolver;
+    const ctx: ConvertContext = {
+      clock: this.clock,
+      refs,
+      unresolved: [],
+      lastId: resolver.lastId,
+      lastValue: resolver.lastValue,
+    };
     let retry: Unit[] | null = null;
     for (let u = 0; u < units.length; u++) {
       const unit = units[u];

@@ -184,7 +184,10 @@ function cacheKey(spec: RefSpec, id: number): number {
 export const NOT_FOUND = 'referenced row not found in the source (purged)';
 export const NO_LOOKUP = 'referenced row not in this transaction and no source lookup configured';
 
-/** Counters of where references were resolved, for tests and metrics. */
+/**
+ * Counters of where references were resolved, for tests and benchmarks. A reference a generated payload converter
+ * answered from the memo of the last value (see `ConvertContext.lastId`) is not counted.
+ */
 export interface ResolverStats {
   local: number;
   cached: number;
