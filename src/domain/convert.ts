@@ -4,7 +4,7 @@
  */
 import type { ColumnValue, RowImage } from '../source/types.js';
 import { REF_TARGETS, type FieldKind, type FieldSpec } from './catalog/fields.js';
-import { refSpec, type RefBatch, type RefSpec } from './references.js';
+import { MEMO_WAYS, memoSlot, refSpec, type RefBatch, type RefSpec } from './references.js';
 import type { SourceClock } from './time.js';
 
 /** A field spec flattened for the hot loop. */
@@ -56,7 +56,7 @@ export interface ConvertContext {
   refs: RefBatch;
   unresolved: UnresolvedRef[];
   /**
-   * The resolver's memo of the last value per RefSpec `idx` and its id (ReferenceResolver.lastId/lastValue): the
+   * The resolver's memo of values last found (ReferenceResolver.lastId/lastValue, slot `memoSlot(idx, id)`): the
    * generated converters answer a repeated reference from it without a call (a uuid never changes).
    */
   lastId: readonly number[];
@@ -189,11 +189,11 @@ function converterOf(fields: readonly CompiledField[]): Converter {
         break;
       case 'ref': {
         specs.push(f.ref!);
-        const idx = f.ref!.idx;
-        // The same id as the last one resolved for this spec (the rows of a transaction repeat their patient,
-        // encounter, location and creator): its value without a call. The memo holds numbers only, so null never
-        // matches; an absent column would match an empty slot, hence the check.
-        expr = `((v = ${col}) === L[${idx}] && v !== undefined ? V[${idx}] : H.ref(v, S[${specs.length - 1}], ctx, path, ${JSON.stringify(f.name)}))`;
+        const base = memoSlot(f.ref!.idx, 0);
+        // An id the resolver's memo holds (the rows of a transaction repeat their patient, encounter, location and
+        // creator): its value without a call. The memo holds numbers only, so null or a string never matches; an
+        // absent column would match an empty slot, hence the check.
+        expr = `((v = ${col}) === L[s = ${base} + (v & ${MEMO_WAYS - 1})] && v !== undefined ? V[s] : H.ref(v, S[${specs.length - 1}], ctx, path, ${JSON.stringify(f.name)}))`;
         break;
       }
       case 'datetime':
@@ -214,7 +214,7 @@ function converterOf(fields: readonly CompiledField[]): Converter {
     }
     return `${JSON.stringify(f.name)}: ${expr}`;
   });
-  const body = `return function convert(row, ctx, path) { const L = ctx.lastId, V = ctx.lastValue; let v; return { ${props.join(', ')} }; };`;
+  const body = `return function convert(row, ctx, path) { const L = ctx.lastId, V = ctx.lastValue; let v, s; return { ${props.join(', ')} }; };`;
   fn = new Function('H', 'S', body)(H, specs) as Converter;
   converters.set(fields, fn);
   return fn;

@@ -176,6 +176,14 @@ export function refSpec(table: string, key: string, value = 'uuid'): RefSpec {
 
 const TWO_32 = 2 ** 32;
 
+/** Memo slots per RefSpec (a power of two): an encounter's obs name a handful of concepts in turn. */
+export const MEMO_WAYS = 8;
+
+/** The memo slot of `id` for the RefSpec numbered `idx` (ids are integers: `id & 7` is never negative). */
+export function memoSlot(idx: number, id: number): number {
+  return idx * MEMO_WAYS + (id & (MEMO_WAYS - 1));
+}
+
 function cacheKey(spec: RefSpec, id: number): number {
   return spec.idx * TWO_32 + id;
 }
@@ -203,9 +211,10 @@ export class ReferenceResolver {
   readonly stats: ResolverStats = { local: 0, cached: 0, queried: 0, queries: 0, missing: 0 };
 
   /**
-   * The last value found per RefSpec `idx` (in a transaction's rows or the cache) and its id: the rows of a transaction
-   * mostly repeat their patient, location and creator, and a uuid never changes, so the memo stays right even once the
-   * entry is evicted.
+   * A memo of the values last found (in a transaction's rows or the cache): MEMO_WAYS slots per RefSpec, slot
+   * `memoSlot(idx, id)`, holding an id and its value. The rows of a transaction repeat their patient, encounter,
+   * location and creator, and an encounter's obs cycle through a few concepts; a uuid never changes, so the memo stays
+   * right even once the cache has evicted the entry.
    */
   readonly lastId: number[] = [];
   readonly lastValue: string[] = [];
@@ -217,14 +226,14 @@ export class ReferenceResolver {
     this.cache = new GroupedLru(capacity);
   }
 
-  /** A cached value, through the memo of the last one per spec. */
+  /** A cached value, through the memo. */
   cached(spec: RefSpec, id: number): string | undefined {
-    const idx = spec.idx;
-    if (this.lastId[idx] === id) return this.lastValue[idx];
-    const value = this.cache.get(idx, id);
+    const slot = memoSlot(spec.idx, id);
+    if (this.lastId[slot] === id) return this.lastValue[slot];
+    const value = this.cache.get(spec.idx, id);
     if (value !== undefined) {
-      this.lastId[idx] = id;
-      this.lastValue[idx] = value;
+      this.lastId[slot] = id;
+      this.lastValue[slot] = value;
     }
     return value;
   }
@@ -490,16 +499,16 @@ export class RefBatch {
     // A uuid never changes: the last value found for this spec, wherever it came from, is right for any transaction.
     // The rows of a transaction mostly repeat their patient, encounter, location and creator.
     const owner = this.owner;
-    const idx = spec.idx;
-    if (owner.lastId[idx] === id) {
+    const slot = memoSlot(spec.idx, id);
+    if (owner.lastId[slot] === id) {
       if (stats !== null) stats.cached++;
-      return owner.lastValue[idx];
+      return owner.lastValue[slot];
     }
     const local = this.localValue(spec, id);
     if (local !== undefined) {
       if (stats !== null) stats.local++;
-      owner.lastId[idx] = id;
-      owner.lastValue[idx] = local;
+      owner.lastId[slot] = id;
+      owner.lastValue[slot] = local;
       return local;
     }
     if (this.resolved !== null) {
