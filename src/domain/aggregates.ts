@@ -9,16 +9,9 @@ import { compile, convertRow, diffInto, uuidRef, type ConvertContext } from './c
 import { refSpec, type RefSpec } from './references.js';
 import { AGGREGATE_CLASS, TABLE_ROLES } from './tables.js';
 import { flip, rootNet, type NetChange, type Unit } from './units.js';
+import { draftEvent, type Draft } from './draft.js';
 
-/** An event before its envelope is complete (txseq, id, cursor come later). */
-export interface Draft {
-  type: string;
-  subject: string;
-  openmrsclass: string;
-  openmrsaction: string;
-  patientuuid?: string;
-  data: Record<string, unknown>;
-}
+export type { Draft };
 
 /** Returned by a builder whose rows are not an aggregate after all (e.g. a person who is not a patient). */
 export const RAW = Symbol('raw');
@@ -56,9 +49,7 @@ function draft(
   data: Record<string, unknown>,
   patientuuid: unknown,
 ): Draft {
-  const d: Draft = { type, subject: data.uuid as string, openmrsclass, openmrsaction, data };
-  if (typeof patientuuid === 'string') d.patientuuid = patientuuid;
-  return d;
+  return draftEvent(type, data.uuid as string | undefined, openmrsclass, openmrsaction, data, patientuuid);
 }
 
 function finish(data: Record<string, unknown>, ctx: ConvertContext, changes?: Changes): Record<string, unknown> {

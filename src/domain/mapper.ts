@@ -39,8 +39,8 @@ import {
   RAW,
   unitUuidRef,
   type BuildResult,
-  type Draft,
 } from './aggregates.js';
+import { draftEvent, type Draft } from './draft.js';
 import { REF_TARGETS } from './catalog/fields.js';
 import { noMetrics, type MappingMetrics } from './metrics.js';
 import { ReferenceResolver, type RefBatch, type RefSpec, type ReferenceLookup } from './references.js';
@@ -132,68 +132,21 @@ export class EventMapper {
     const time = unixToIso(tx.commitTime);
     const cursors = size > 0 ? this.cursorsOf(tx) : null;
     const idPrefix = `${this.site}:${txid}:`;
-    const events: BridgeEvent[] = new Array(size);
+    // The drafts are the events already, in their final shape: fill in their numbering.
+    const source = this.source;
     for (let i = 0; i < size; i++) {
-      const d = drafts[i];
+      const e = drafts[i];
       const txseq = i + 1;
-      // One object literal per shape (with or without subject, patientuuid): the attribute order stays that of the
-      // contract and the objects stay in fast mode (a `delete` would turn every RowChanged without a uuid into a
-      // dictionary, slower to read and to serialize in every channel).
-      const id = idPrefix + txseq;
-      const cursor = cursors!.at(txseq);
-      const e: BridgeEvent = !d.subject
-        ? {
-            specversion: '1.0',
-            id,
-            source: this.source,
-            type: d.type,
-            time,
-            datacontenttype: 'application/json',
-            openmrsclass: d.openmrsclass,
-            openmrsaction: d.openmrsaction,
-            txid,
-            txseq,
-            txsize: size,
-            cursor,
-            data: d.data,
-          }
-        : d.patientuuid
-          ? {
-              specversion: '1.0',
-              id,
-              source: this.source,
-              type: d.type,
-              subject: d.subject,
-              time,
-              datacontenttype: 'application/json',
-              openmrsclass: d.openmrsclass,
-              openmrsaction: d.openmrsaction,
-              patientuuid: d.patientuuid,
-              txid,
-              txseq,
-              txsize: size,
-              cursor,
-              data: d.data,
-            }
-          : {
-              specversion: '1.0',
-              id,
-              source: this.source,
-              type: d.type,
-              subject: d.subject,
-              time,
-              datacontenttype: 'application/json',
-              openmrsclass: d.openmrsclass,
-              openmrsaction: d.openmrsaction,
-              txid,
-              txseq,
-              txsize: size,
-              cursor,
-              data: d.data,
-            };
-      this.metrics.event(d.type);
-      events[i] = e;
+      e.id = idPrefix + txseq;
+      e.source = source;
+      e.time = time;
+      e.txid = txid;
+      e.txseq = txseq;
+      e.txsize = size;
+      e.cursor = cursors!.at(txseq);
+      this.metrics.event(e.type);
     }
+    const events: BridgeEvent[] = drafts;
     result.events = events;
     return result;
   }
@@ -546,13 +499,13 @@ export class EventMapper {
     };
     if (error !== undefined) data.error = error;
     const uuid = img.uuid;
-    return {
-      type: 'RowChanged',
-      subject: typeof uuid === 'string' && uuid !== '' ? uuid : '',
-      openmrsclass: tableClass(change.table),
-      openmrsaction: change.op === 'insert' ? 'CREATED' : change.op === 'update' ? 'UPDATED' : 'PURGED',
+    return draftEvent(
+      'RowChanged',
+      typeof uuid === 'string' ? uuid : undefined,
+      tableClass(change.table),
+      change.op === 'insert' ? 'CREATED' : change.op === 'update' ? 'UPDATED' : 'PURGED',
       data,
-    };
+    );
   }
 }
 
