@@ -16,8 +16,9 @@ export interface ReferenceLookup {
   lookup(table: string, keyColumn: string, valueColumn: string, ids: readonly number[]): Promise<Map<number, string>>;
   /**
    * Optional: like `lookup`, and also the rows of the aligned blocks of `block` keys around each id (`block` a power of
-   * two), for the cache to hold speculatively. OpenMRS keys are auto-increment integers, so the rows next to one just
-   * referenced (the concepts of a form, the patients registered the same day) are often referenced soon after.
+   * two), for the resolver to keep aside until they are referenced. OpenMRS keys are auto-increment integers, so the
+   * rows next to one just referenced (the concepts of a form, the patients registered the same day) are often
+   * referenced soon after.
    */
   lookupBlocks?(
     table: string,
@@ -208,6 +209,11 @@ export interface ResolverStats {
 export class ReferenceResolver {
   /** uuids (and other values) by RefSpec `idx` and id. */
   readonly cache: GroupedLru<string>;
+  /**
+   * The neighbours a block lookup brought that nobody asked for (yet), apart from `cache` so that a lookup over
+   * scattered ids (64 rows fetched per id) cannot push out what is in use: one that is read moves to `cache`.
+   */
+  readonly prefetched: GroupedLru<string>;
   readonly stats: ResolverStats = { local: 0, cached: 0, queried: 0, queries: 0, missing: 0 };
 
   /**
@@ -224,17 +230,22 @@ export class ReferenceResolver {
     capacity = 100_000,
   ) {
     this.cache = new GroupedLru(capacity);
+    this.prefetched = new GroupedLru(Math.max(2, Math.floor(capacity / 4)));
   }
 
-  /** A cached value, through the memo. */
+  /** A cached value, through the memo; a prefetched one moves to the cache. */
   cached(spec: RefSpec, id: number): string | undefined {
-    const slot = memoSlot(spec.idx, id);
+    const idx = spec.idx;
+    const slot = memoSlot(idx, id);
     if (this.lastId[slot] === id) return this.lastValue[slot];
-    const value = this.cache.get(spec.idx, id);
-    if (value !== undefined) {
-      this.lastId[slot] = id;
-      this.lastValue[slot] = value;
+    let value = this.cache.get(idx, id);
+    if (value === undefined) {
+      value = this.prefetched.get(idx, id);
+      if (value === undefined) return undefined;
+      this.cache.set(idx, id, value);
     }
+    this.lastId[slot] = id;
+    this.lastValue[slot] = value;
     return value;
   }
 
@@ -297,9 +308,9 @@ export class ReferenceResolver {
     try {
       if (lookup.lookupBlocks !== undefined && blockCount(ids) <= PREFETCH_BLOCKS) {
         query = lookup.lookupBlocks(spec.table, spec.key, spec.value, ids, PREFETCH_BLOCK);
-        // The neighbours nobody asked for yet go to the cache; the asked ids are cached by the batches that asked.
+        // The neighbours nobody asked for yet are kept aside; the asked ids are cached by the batches that asked.
         query = query.then((found) => {
-          for (const [id, value] of found) if (!flight.ids.has(id)) this.cache.set(spec.idx, id, value);
+          for (const [id, value] of found) if (!flight.ids.has(id)) this.prefetched.set(spec.idx, id, value);
           return found;
         });
       } else query = lookup.lookup(spec.table, spec.key, spec.value, ids);

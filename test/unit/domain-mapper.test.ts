@@ -255,13 +255,17 @@ describe('mapper on OpenMRS-shaped transactions', () => {
     const found = await resolver.fetch(person, [70]);
     expect(found.get(70)).toBe('uuid-70');
     expect(calls).toEqual([['blocks', [70]]]);
-    // The neighbours are cached (the id asked is cached by the batch that asked); a purged neighbour is not.
+    // The neighbours are kept aside, not in the cache (the id asked is cached by the batch that asked); a purged
+    // neighbour is not kept. One that is read moves to the cache.
+    expect(resolver.cache.size).toBe(0);
+    expect(resolver.prefetched.size).toBe(57);
     expect([resolver.cached(person, 64), resolver.cached(person, 127), resolver.cached(person, 128)]).toEqual([
       'uuid-64',
       'uuid-127',
       undefined,
     ]);
     expect(resolver.cached(person, 73)).toBeUndefined();
+    expect(resolver.cache.size).toBe(2);
     // A later transaction referencing a neighbour finds it without a query.
     const batch = resolver.batch();
     expect(batch.get(person, 71)).toBe('uuid-71');
@@ -269,6 +273,13 @@ describe('mapper on OpenMRS-shaped transactions', () => {
     const wide = Array.from({ length: 65 }, (_, k) => 1000 + k * 64);
     await resolver.fetch(person, wide);
     expect(calls[1]).toEqual(['ids', wide]);
+
+    // Lookups over scattered ids bring many neighbours; they cannot push out what the cache holds.
+    const small = new ReferenceResolver(lookup, 100);
+    small.cache.set(person.idx, 5, 'in-use');
+    for (let k = 1; k <= 10; k++) await small.fetch(person, [k * 6400]);
+    expect(small.prefetched.size).toBeLessThanOrEqual(25);
+    expect(small.cached(person, 5)).toBe('in-use');
   });
 
   it('lookups: one query per table on the wire; ids asked meanwhile go in the next one, an id on the wire is not asked again', async () => {
