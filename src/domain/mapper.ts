@@ -13,7 +13,7 @@
 import type { RowChange, Transaction } from '../capture/types.js';
 import type { RowImage } from '../source/types.js';
 import { cursorFor } from '../capture/cursor.js';
-import type { BridgeEvent, TransactionEvents } from './types.js';
+import type { TransactionEvents } from './types.js';
 import {
   compile,
   wantRefs,
@@ -127,7 +127,6 @@ export class EventMapper {
   /** Numbers a transaction's drafts into events: txseq/txsize, id `<site>:<txid>:<txseq>`, cursor, commit time. */
   private envelope(tx: Transaction, drafts: Draft[]): TransactionEvents {
     const txid = this.txid(tx);
-    const result: TransactionEvents = { txid, commitTime: tx.commitTime, end: tx.end, events: [] };
     const size = drafts.length;
     const time = unixToIso(tx.commitTime);
     const cursors = size > 0 ? this.cursorsOf(tx) : null;
@@ -146,9 +145,7 @@ export class EventMapper {
       e.cursor = cursors!.at(txseq);
       this.metrics.event(e.type);
     }
-    const events: BridgeEvent[] = drafts;
-    result.events = events;
-    return result;
+    return { txid, commitTime: tx.commitTime, end: tx.end, events: drafts };
   }
 
   private readonly tables = new Map<string, TableInfo>();

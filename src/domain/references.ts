@@ -127,13 +127,18 @@ export class MysqlReferenceLookup implements ReferenceLookup {
   }
 }
 
+/** The first key of the aligned block of `block` keys that holds `id`. */
+function blockStart(id: number, block: number): number {
+  return Math.floor(id / block) * block;
+}
+
 /** The aligned blocks of `block` keys (a power of two) holding `ids`, sorted, adjacent ones merged: [first, last]. */
 export function blockRanges(ids: readonly number[], block: number): Array<[number, number]> {
   const starts = [
     ...new Set(
       ids.map((id) => {
         if (!Number.isSafeInteger(id)) throw new TypeError(`reference id ${id} is not an integer`);
-        return id - (((id % block) + block) % block);
+        return blockStart(id, block);
       }),
     ),
   ].sort((a, b) => a - b);
@@ -235,18 +240,27 @@ export class ReferenceResolver {
 
   /** A cached value, through the memo; a prefetched one moves to the cache. */
   cached(spec: RefSpec, id: number): string | undefined {
-    const idx = spec.idx;
-    const slot = memoSlot(idx, id);
+    const slot = memoSlot(spec.idx, id);
     if (this.lastId[slot] === id) return this.lastValue[slot];
+    return this.cachedPastMemo(spec.idx, id, slot);
+  }
+
+  /** `cached` once the memo's `slot` (`memoSlot(idx, id)`) did not hold `id`. */
+  cachedPastMemo(idx: number, id: number, slot: number): string | undefined {
     let value = this.cache.get(idx, id);
     if (value === undefined) {
       value = this.prefetched.get(idx, id);
       if (value === undefined) return undefined;
       this.cache.set(idx, id, value);
     }
+    this.remember(slot, id, value);
+    return value;
+  }
+
+  /** Keeps `value` of `id` in the memo's `slot`. */
+  remember(slot: number, id: number, value: string): void {
     this.lastId[slot] = id;
     this.lastValue[slot] = value;
-    return value;
   }
 
   /**
@@ -339,7 +353,7 @@ const PREFETCH_BLOCKS = 64;
 /** Distinct aligned blocks of PREFETCH_BLOCK keys the ids fall in. */
 function blockCount(ids: readonly number[]): number {
   const blocks = new Set<number>();
-  for (const id of ids) blocks.add(Math.floor(id / PREFETCH_BLOCK));
+  for (const id of ids) blocks.add(blockStart(id, PREFETCH_BLOCK));
   return blocks.size;
 }
 
@@ -518,15 +532,14 @@ export class RefBatch {
     const local = this.localValue(spec, id);
     if (local !== undefined) {
       if (stats !== null) stats.local++;
-      owner.lastId[slot] = id;
-      owner.lastValue[slot] = local;
+      owner.remember(slot, id, local);
       return local;
     }
     if (this.resolved !== null) {
       const value = this.resolved[spec.idx]?.get(id);
       if (value !== undefined) return value;
     }
-    const cached = this.owner.cached(spec, id);
+    const cached = owner.cachedPastMemo(spec.idx, id, slot);
     if (cached !== undefined && stats !== null) stats.cached++;
     return cached;
   }
