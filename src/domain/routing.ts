@@ -38,11 +38,11 @@ export function mqttTopic(prefix: string, site: string, event: { type: string; d
 const MAX_CACHED_ROUTES = 1000;
 
 /**
- * Each event's route name, `format(aggregate, action)` (a routing key, a topic), cached by event type and, for
- * RowChanged, by op: `routeOf` builds an object and the name a new string per call, once per published message.
+ * `name(event)` (a routing key, a topic) cached by event type and, for RowChanged, by op: `routeOf` builds an object
+ * and the name a new string per call, once per published message.
  */
 export function routeNames(
-  format: (aggregate: string, action: string) => string,
+  name: (event: { type: string; data?: unknown }) => string,
 ): (event: { type: string; data?: unknown }) => string {
   const byType = new Map<unknown, string>();
   const byRowOp = new Map<unknown, string>();
@@ -50,12 +50,11 @@ export function routeNames(
     const row = event.type === 'RowChanged';
     const key = row ? (event.data as { op?: unknown } | undefined)?.op : event.type;
     const cache = row ? byRowOp : byType;
-    let name = cache.get(key);
-    if (name === undefined) {
-      const { aggregate, action } = routeOf(event);
-      name = format(aggregate, action);
-      if (cache.size < MAX_CACHED_ROUTES) cache.set(key, name);
+    let cached = cache.get(key);
+    if (cached === undefined) {
+      cached = name(event);
+      if (cache.size < MAX_CACHED_ROUTES) cache.set(key, cached);
     }
-    return name;
+    return cached;
   };
 }

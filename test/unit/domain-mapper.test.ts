@@ -368,9 +368,9 @@ describe('routing and time', () => {
 
   it('caches route names per type and per RowChanged op, the same as routeOf gives', () => {
     let built = 0;
-    const keyOf = routeNames((aggregate, action) => {
+    const keyOf = routeNames((event) => {
       built++;
-      return `clinic-a.${aggregate}.${action}`;
+      return routingKey('clinic-a', event);
     });
     const events = [
       { type: 'ObsVoided' },

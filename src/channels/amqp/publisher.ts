@@ -8,7 +8,7 @@
  */
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import type { BridgeEvent } from '../../domain/types.js';
-import { routeNames } from '../../domain/routing.js';
+import { routeNames, routingKey } from '../../domain/routing.js';
 import type { ChannelMetrics, ChannelPublisher } from '../../delivery/types.js';
 import { ConfirmWindow, PublishError } from '../confirm-window.js';
 import { Backoff } from '../backoff.js';
@@ -146,7 +146,7 @@ export class AmqpPublisher implements ChannelPublisher {
     this.backoff.reset();
     const { exchange, site } = this.options;
     const timestamp = unixSeconds();
-    const routingKeyOf = routeNames((aggregate, action) => `${site}.${aggregate}.${action}`);
+    const routingKeyOf = routeNames((event) => routingKey(site, event));
     const writer = frameWriter(channel, () => this.channel === channel);
     if (writer) {
       this.window.attach((event, confirm) => {

@@ -18,7 +18,7 @@
 import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
 import type { Socket } from 'node:net';
 import type { BridgeEvent } from '../../domain/types.js';
-import { routeNames } from '../../domain/routing.js';
+import { mqttTopic, routeNames } from '../../domain/routing.js';
 import type { ChannelMetrics, ChannelPublisher } from '../../delivery/types.js';
 import { ConfirmWindow, PublishError } from '../confirm-window.js';
 import { type ChannelLogger, silentLogger } from '../logger.js';
@@ -81,7 +81,7 @@ export class MqttPublisher implements ChannelPublisher {
     this.window = new ConfirmWindow<BridgeEvent>('mqtt', options.window ?? 1000, options.metrics);
     this.log = options.logger ?? silentLogger;
     this.version = options.protocolVersion ?? 5;
-    this.topicOf = routeNames((aggregate, action) => `${options.prefix}/${options.site}/${aggregate}/${action}`);
+    this.topicOf = routeNames((event) => mqttTopic(options.prefix, options.site, event));
   }
 
   get ready(): boolean {
