@@ -22,13 +22,13 @@ export class EncodeSlab {
     return this.end - this.start;
   }
 
-  /** Whether `need` more bytes fit at `end`. */
-  fits(need: number): boolean {
-    return this.end + need <= this.buf.length;
-  }
-
-  /** Starts a new buffer with room for at least `need` bytes. Take what is pending first: it is not carried over. */
-  renew(need: number): void {
+  /**
+   * Makes room for `need` bytes at `end`: when they do not fit, `flush` takes what is pending (it is not carried over)
+   * and a new buffer replaces the full one.
+   */
+  reserve(need: number, flush: () => void): void {
+    if (this.end + need <= this.buf.length) return;
+    flush();
     this.buf = Buffer.allocUnsafe(Math.max(this.size, need));
     this.start = this.end = 0;
   }

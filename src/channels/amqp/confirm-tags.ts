@@ -37,15 +37,8 @@ export class ConfirmTags {
     const offset = tag - this.firstTag;
     if (offset < 0 || this.first + offset >= this.callbacks.length) return;
     const callbacks = this.callbacks;
-    if (multiple) {
-      const last = this.first + offset;
-      for (let i = this.first; i <= last; i++) {
-        const callback = callbacks[i];
-        callbacks[i] = null;
-        callback?.(err);
-      }
-    } else {
-      const i = this.first + offset;
+    const last = this.first + offset;
+    for (let i = multiple ? this.first : last; i <= last; i++) {
       const callback = callbacks[i];
       callbacks[i] = null;
       callback?.(err);

@@ -93,11 +93,7 @@ export function frameWriter(channel: ConfirmChannel, current: () => boolean): Fr
 
   return {
     publish(message, confirm) {
-      const need = maxPublishBytes(message, frameMax);
-      if (!slab.fits(need)) {
-        flush();
-        slab.renew(need);
-      }
+      slab.reserve(maxPublishBytes(message, frameMax), flush);
       slab.end = encodePublish(slab.buf, slab.end, ch, frameMax, message);
       confirms.push(confirm);
       if (!flushQueued) {

@@ -176,7 +176,7 @@ class Writer implements PublishWriter {
   publish(topic: string, payload: string, confirm: PublishConfirm): void {
     const id = this.allocate();
     const slab = this.slab;
-    this.reserve(maxPublishBytes(topic, payload));
+    slab.reserve(maxPublishBytes(topic, payload), this.flushPending);
     const at = slab.end;
     slab.end = encodePublish(slab.buf, at, this.version, topic, id, payload);
     this.confirms[id] = confirm;
@@ -238,7 +238,7 @@ class Writer implements PublishWriter {
     const from = this.starts[id]!;
     const to = this.ends[id]!;
     const slab = this.slab;
-    this.reserve(to - from);
+    slab.reserve(to - from, this.flushPending);
     const at = slab.end;
     buf.copy(slab.buf, at, from, to);
     slab.buf[at] = slab.buf[at]! | DUP_FLAG;
@@ -259,12 +259,8 @@ class Writer implements PublishWriter {
     throw new Error('MQTT: no free packet id (65,535 messages in flight)');
   }
 
-  /** Makes room for `need` bytes: a new slab when the current one is full (its bytes stay where they are). */
-  private reserve(need: number): void {
-    if (this.slab.fits(need)) return;
-    this.flush();
-    this.slab.renew(need);
-  }
+  /** Writes what is pending before the slab is replaced (its bytes stay where they are, for messages in flight). */
+  private readonly flushPending = (): void => this.flush();
 
   private queueFlush(): void {
     if (this.flushQueued) return;

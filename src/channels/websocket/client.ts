@@ -34,7 +34,11 @@ export interface StreamClientOptions {
 export const CLOSE = { policy: 1008, internal: 1011, goingAway: 1001 } as const;
 
 /** Serves one connected client until it or the stream ends. */
-export async function serveStreamClient(socket: WebSocket, query: StreamQuery, options: StreamClientOptions): Promise<void> {
+export async function serveStreamClient(
+  socket: WebSocket,
+  query: StreamQuery,
+  options: StreamClientOptions,
+): Promise<void> {
   const log = options.logger ?? silentLogger;
   const abort = new AbortController();
   socket.once('close', () => abort.abort());

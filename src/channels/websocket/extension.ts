@@ -6,7 +6,9 @@ import type { BridgeExtension } from '../../service/service.js';
 import { streamPlugin, type StreamRouteOptions } from './stream-plugin.js';
 
 /** The stream extension; `options` tune the per-client buffer and heartbeat. */
-export function websocketExtension(options: Pick<StreamRouteOptions, 'maxBufferedBytes' | 'heartbeatMs' | 'stallMs'> = {}): BridgeExtension {
+export function websocketExtension(
+  options: Pick<StreamRouteOptions, 'maxBufferedBytes' | 'heartbeatMs' | 'stallMs'> = {},
+): BridgeExtension {
   return {
     name: 'websocket',
     plugins: (service) => [

@@ -58,7 +58,8 @@ export function parseStreamQuery(query: Record<string, unknown>): StreamQuery | 
   if (patient !== null && !UUID_LIKE.test(patient)) errors.push({ path: 'patient', message: 'must be a patient uuid' });
 
   const after = single('after');
-  if (after !== null && after.length === 0) errors.push({ path: 'after', message: 'must be a cursor (an event\'s `cursor`)' });
+  if (after !== null && after.length === 0)
+    errors.push({ path: 'after', message: "must be a cursor (an event's `cursor`)" });
 
   if (errors.length) return { errors };
   return { filter: { types, patient }, after };

@@ -96,11 +96,7 @@ class FrameWriter implements TextFrameSink {
 
   send(text: string): void {
     const slab = this.slab;
-    const room = maxFrameBytes(text);
-    if (!slab.fits(room)) {
-      this.flush();
-      slab.renew(room);
-    }
+    slab.reserve(maxFrameBytes(text), this.flushPending);
     slab.end = encodeTextFrame(slab.buf, slab.end, text);
     if (slab.pending >= CHUNK) this.flush();
     else if (!this.scheduled) {
@@ -108,6 +104,8 @@ class FrameWriter implements TextFrameSink {
       process.nextTick(this.flushTick);
     }
   }
+
+  private readonly flushPending = (): void => this.flush();
 
   private readonly flushTick = () => {
     this.scheduled = false;
