@@ -4,7 +4,8 @@
  */
 import mysql from 'mysql2/promise';
 import { BinlogReader } from '../../src/capture/index.js';
-import type { Transaction } from '../../src/capture/types.js';
+import type { BinlogPosition, Transaction } from '../../src/capture/types.js';
+import { compareBinlog } from '../../src/delivery/position.js';
 import { OpenmrsActions, seedMetadata, type ActionsOptions, type SeedMeta } from '../../demo/openmrs/actions.js';
 import { startMariaDb, type MariaDbServer, type MariaDbOptions } from './mariadb.js';
 
@@ -50,8 +51,7 @@ export class BinlogTap {
   async drain(): Promise<Transaction[]> {
     const [status] = await this.db.query<Array<{ File: string; Position: number }>>('SHOW MASTER STATUS');
     const end = { file: status.File, pos: Number(status.Position) };
-    const reached = (p: { file: string; pos: number }) =>
-      p.file > end.file || (p.file === end.file && p.pos >= end.pos);
+    const reached = (p: BinlogPosition) => compareBinlog(p, end) >= 0;
     const out: Transaction[] = [];
     while (true) {
       // The reader skips transactions of other schemas (a bridge's checkpoints on the same server), so the last one
