@@ -182,6 +182,8 @@ function converterOf(fields: readonly CompiledField[]): Converter {
   const specs: RefSpec[] = [];
   const props = fields.map((f) => {
     const col = `row[${JSON.stringify(f.column)}]`;
+    // Most columns of a row are NULL (an obs fills one value column of eight): those take no call.
+    const orNull = (call: string) => `((v = ${col}) === null || v === undefined ? null : ${call})`;
     let expr: string;
     switch (f.kind) {
       case 'uuid':
@@ -191,26 +193,27 @@ function converterOf(fields: readonly CompiledField[]): Converter {
         specs.push(f.ref!);
         const base = memoSlot(f.ref!.idx, 0);
         // An id the resolver's memo holds (the rows of a transaction repeat their patient, encounter, location and
-        // creator): its value without a call. The memo holds numbers only, so null or a string never matches; an
-        // absent column would match an empty slot, hence the check.
-        expr = `((v = ${col}) === L[s = ${base} + (v & ${MEMO_WAYS - 1})] && v !== undefined ? V[s] : H.ref(v, S[${specs.length - 1}], ctx, path, ${JSON.stringify(f.name)}))`;
+        // creator): its value without a call. The memo holds numbers only, so a string never matches.
+        expr = orNull(
+          `v === L[s = ${base} + (v & ${MEMO_WAYS - 1})] ? V[s] : H.ref(v, S[${specs.length - 1}], ctx, path, ${JSON.stringify(f.name)})`,
+        );
         break;
       }
       case 'datetime':
-        expr = `H.datetime(${col}, ctx)`;
+        expr = orNull('H.datetime(v, ctx)');
         break;
       case 'bool':
         expr = `H.bool(${col})`;
         break;
       case 'int':
       case 'number':
-        expr = `H.int(${col} ?? null)`;
+        expr = orNull(`(typeof v === 'number' ? v : H.int(v))`);
         break;
       case 'date':
-        expr = `H.date(${col})`;
+        expr = orNull('H.date(v)');
         break;
       default:
-        expr = `H.str(${col})`;
+        expr = orNull(`(typeof v === 'string' ? v : H.str(v))`);
     }
     return `${JSON.stringify(f.name)}: ${expr}`;
   });

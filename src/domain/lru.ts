@@ -83,11 +83,10 @@ export class GroupedLru<V> {
   }
 
   set(group: number, id: number, value: V): void {
-    const m = this.young[group];
-    if (m !== undefined && m.has(id)) m.set(id, value);
-    else this.promote(group, id, value);
+    this.promote(group, id, value);
   }
 
+  /** Sets in the young generation; one hash operation, the size change says whether the id was new there. */
   private promote(group: number, id: number, value: V): void {
     if (this.youngSize >= this.half) {
       this.old = this.young;
@@ -97,8 +96,9 @@ export class GroupedLru<V> {
     }
     let m = this.young[group];
     if (m === undefined) this.young[group] = m = new Map();
+    const size = m.size;
     m.set(id, value);
-    this.youngSize++;
+    this.youngSize += m.size - size;
   }
 
   clear(): void {

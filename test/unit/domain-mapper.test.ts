@@ -339,6 +339,39 @@ describe('mapper on OpenMRS-shaped transactions', () => {
     expect(events.map((e) => [e.type, e.data.error])).toEqual([['RowChanged', undefined]]);
   });
 
+  it('converts column values: NULL and absent columns give null, numeric strings numbers, binary text a string', async () => {
+    const rows = scenario('create an encounter with obs');
+    const o = rows.find((r) => r.table === 'obs')!.after!;
+    const { comments: _absent, ...withoutComments } = o;
+    const changed: RowChange = {
+      ...rows[0],
+      table: 'obs',
+      after: {
+        ...withoutComments,
+        concept_id: String(o.concept_id), // a reference as a numeric string
+        value_numeric: '61.5',
+        value_text: Buffer.from('über', 'utf8'),
+        value_coded: null,
+        order_id: undefined as unknown as null,
+        date_voided: null,
+      },
+    };
+    const [obs] = (await mapper().map(exampleTransaction([changed], 1))).events;
+    expect(obs.type).toBe('ObsCreated');
+    const expected = (await mapper().map(exampleTransaction([{ ...rows[0], table: 'obs', after: o }], 1))).events[0];
+    expect(obs.data).toMatchObject({
+      conceptUuid: (expected.data as Record<string, unknown>).conceptUuid,
+      valueNumeric: 61.5,
+      valueText: 'über',
+      valueCodedUuid: null,
+      orderUuid: null,
+      comments: null,
+      dateVoided: null,
+    });
+    expect((obs.data as Record<string, unknown>).conceptUuid).toEqual(expect.any(String));
+    validateEvent(obs);
+  });
+
   it('a visit inserted already stopped is VisitStarted + VisitEnded', async () => {
     const v = scenario('start a visit')[0].after!;
     const { events } = await mapper().map(
