@@ -267,7 +267,7 @@ async function main(): Promise<void> {
         schema: SCHEMA,
         timeZone: 'Africa/Nairobi',
         lookup: new MysqlReferenceLookup(pool, SCHEMA),
-        metrics: { row() {}, mappingError() {}, event: (type) => (types[type] = (types[type] ?? 0) + 1) },
+        metrics: { row() {}, mappingError() {}, produced: (type, n) => (types[type] = (types[type] ?? 0) + n) },
       });
       const profiler = round === ROUNDS ? await startProfile('mapping') : null;
       let mappedRows = 0;

@@ -133,6 +133,9 @@ export class EventMapper {
     const idPrefix = `${this.site}:${txid}:`;
     // The drafts are the events already, in their final shape: fill in their numbering.
     const source = this.source;
+    // Counted per run of one type (an encounter's obs): one metrics call per run, not per event.
+    let runType = '';
+    let runStart = 0;
     for (let i = 0; i < size; i++) {
       const e = drafts[i];
       const txseq = i + 1;
@@ -143,8 +146,13 @@ export class EventMapper {
       e.txseq = txseq;
       e.txsize = size;
       e.cursor = cursors!.at(txseq);
-      this.metrics.event(e.type);
+      if (e.type !== runType) {
+        if (i > runStart) this.metrics.produced(runType, i - runStart);
+        runType = e.type;
+        runStart = i;
+      }
     }
+    if (size > runStart) this.metrics.produced(runType, size - runStart);
     return { txid, commitTime: tx.commitTime, end: tx.end, events: drafts };
   }
 

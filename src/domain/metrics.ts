@@ -22,15 +22,15 @@ export interface MappingMetrics {
   row(table: string, op: 'insert' | 'update' | 'delete', disposition: RowDisposition): void;
   /** A row was delivered as RowChanged with `data.error`. */
   mappingError(table: string, error: string): void;
-  /** An event of `type` was produced. */
-  event(type: string): void;
+  /** `count` events of `type` were produced (one call per run of one type in a transaction). */
+  produced(type: string, count: number): void;
 }
 
 /** Counters that do nothing. */
 export const noMetrics: MappingMetrics = {
   row() {},
   mappingError() {},
-  event() {},
+  produced() {},
 };
 
 /** Counters kept in memory (tests, benchmarks, the replay report). */
@@ -55,7 +55,7 @@ export class CountingMetrics implements MappingMetrics {
     this.errors.set(table, (this.errors.get(table) ?? 0) + 1);
   }
 
-  event(type: string): void {
-    this.events.set(type, (this.events.get(type) ?? 0) + 1);
+  produced(type: string, count: number): void {
+    this.events.set(type, (this.events.get(type) ?? 0) + count);
   }
 }

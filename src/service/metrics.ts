@@ -214,8 +214,8 @@ export class BridgeMetrics implements ChannelMetrics, MappingMetrics {
     this.mappingErrors.inc({ table });
   }
 
-  event(type: string): void {
-    this.pendingEvents.set(type, (this.pendingEvents.get(type) ?? 0) + 1);
+  produced(type: string, count: number): void {
+    this.pendingEvents.set(type, (this.pendingEvents.get(type) ?? 0) + count);
   }
 
   /** The Prometheus text exposition. */
@@ -228,4 +228,4 @@ export class BridgeMetrics implements ChannelMetrics, MappingMetrics {
 }
 
 /** Mapping counters for readers whose rows were already counted by the live reader (catch-up, replay): no-ops. */
-export const uncountedMapping: MappingMetrics = { row() {}, mappingError() {}, event() {} };
+export const uncountedMapping: MappingMetrics = { row() {}, mappingError() {}, produced() {} };

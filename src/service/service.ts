@@ -435,7 +435,7 @@ export class BridgeService {
       transactions: metrics.transactions,
       row: metrics.row.bind(metrics),
       mappingError: metrics.mappingError.bind(metrics),
-      event: metrics.event.bind(metrics),
+      produced: metrics.produced.bind(metrics),
     };
   }
 

@@ -49,6 +49,17 @@ describe('mapper on OpenMRS-shaped transactions', () => {
     for (const s of await exampleEvents()) for (const e of s.events) validateEvent(e);
   });
 
+  it('counts events per type, a run of one type at a time, over transactions of mixed types', async () => {
+    const metrics = new CountingMetrics();
+    const m = mapper({ metrics });
+    const expected = new Map<string, number>();
+    for (const [i, s] of exampleTransactions().entries())
+      for (const e of (await m.map(exampleTransaction(s.rows, i + 1))).events)
+        expected.set(e.type, (expected.get(e.type) ?? 0) + 1);
+    expect(expected.get('ObsCreated')).toBeGreaterThan(1); // two in a row in 'create an encounter with obs'
+    expect(Object.fromEntries(metrics.events)).toEqual(Object.fromEntries(expected));
+  });
+
   it('numbers events: id <site>:<txid>:<txseq>, txseq/txsize, commit time, a cursor that locates the event', async () => {
     const tx = exampleTransaction(scenario('create an encounter with obs'), 7);
     const { events, txid } = await mapper().map(tx);
