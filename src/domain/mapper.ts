@@ -43,7 +43,7 @@ import {
 import { draftEvent, type Draft } from './draft.js';
 import { REF_TARGETS } from './catalog/fields.js';
 import { noMetrics, type MappingMetrics } from './metrics.js';
-import { ReferenceResolver, type RefBatch, type RefSpec, type ReferenceLookup } from './references.js';
+import { memoSlot, ReferenceResolver, type RefBatch, type RefSpec, type ReferenceLookup } from './references.js';
 import { NOISE_TABLES, TABLE_ROLES, tableClass, type TableRole } from './tables.js';
 import { SourceClock, unixToIso } from './time.js';
 import { addRow, newUnit, rawUnit, rootNet, UnitIndex, type Unit } from './units.js';
@@ -167,6 +167,7 @@ export class EventMapper {
         noise: this.noise.has(table),
         role,
         learn: LEARNT_TABLES.has(table) ? uuidRef(table, role ? role.pk : `${table}_id`) : null,
+        target: REF_TABLE_KEYS.has(table) ? uuidRef(table, REF_TABLE_KEYS.get(table)!) : null,
         readKey: role ? (new Function('row', `return row[${JSON.stringify(role.key)}];`) as KeyReader) : null,
         isPatient: table === 'patient',
       };
@@ -267,6 +268,15 @@ export class EventMapper {
       if (!img) continue;
       const role = info.role;
       if (info.learn !== null) refs.learnRow(info.learn, change);
+      // A row other rows can reference: its uuid goes to the resolver's memo now, so that the rows after it that name
+      // it (an encounter's obs, an obs group's members, the edit of an obs) find it inline. The same value a lookup in
+      // the transaction's rows would give: the last row of that id, its after-image first.
+      if (info.target !== null) {
+        const targetId = img[info.target.key];
+        const uuid = img.uuid;
+        if (typeof targetId === 'number' && typeof uuid === 'string')
+          this.resolver.remember(memoSlot(info.target.idx, targetId), targetId, uuid);
+      }
       if (role === undefined) {
         units.push(rawUnit(table, i, null));
         continue;
@@ -575,11 +585,25 @@ interface TableInfo {
   role: TableRole | undefined;
   /** The uuid RefSpec of the table's own rows when their uuids go to the cache (LEARNT_TABLES), else null. */
   learn: RefSpec | null;
+  /** The uuid RefSpec of the table's rows when other rows reference them (REF_TARGETS), else null. */
+  target: RefSpec | null;
   readKey: KeyReader | null;
   isPatient: boolean;
 }
 
-const NO_TABLE: TableInfo = { noise: false, role: undefined, learn: null, readKey: null, isPatient: false };
+const NO_TABLE: TableInfo = {
+  noise: false,
+  role: undefined,
+  learn: null,
+  target: null,
+  readKey: null,
+  isPatient: false,
+};
+
+/** The key column of each table that references point to (REF_TARGETS), by table name. */
+const REF_TABLE_KEYS: ReadonlyMap<string, string> = new Map(
+  Object.values(REF_TARGETS).map((t) => [t.table as string, t.key as string]),
+);
 
 /**
  * Tables whose uuids are worth keeping in the cache for later transactions: those other rows reference. Not obs: an
