@@ -41,6 +41,7 @@ import {
   type BuildResult,
 } from './aggregates.js';
 import { draftEvent, type Draft } from './draft.js';
+import { EventCursors } from './event-cursors.js';
 import { REF_TARGETS } from './catalog/fields.js';
 import { noMetrics, type MappingMetrics } from './metrics.js';
 import { memoSlot, ReferenceResolver, type RefBatch, type RefSpec, type ReferenceLookup } from './references.js';
@@ -76,7 +77,7 @@ export class EventMapper {
   private readonly metrics: MappingMetrics;
   private readonly noise: Set<string>;
   private readonly source: string;
-  private readonly cursor: (tx: Transaction, txseq: number) => string;
+  private readonly cursors: EventCursors;
 
   constructor(options: MapperOptions) {
     if (!/^[a-z0-9][a-z0-9-]*$/.test(options.site)) throw new Error(`invalid site ${JSON.stringify(options.site)}`);
@@ -87,7 +88,7 @@ export class EventMapper {
     this.metrics = options.metrics ?? noMetrics;
     this.noise = new Set([...NOISE_TABLES, ...(options.noiseTables ?? [])]);
     this.source = `openmrs://${options.site}`;
-    this.cursor = options.cursor ?? cursorFor;
+    this.cursors = new EventCursors(options.cursor ?? cursorFor);
   }
 
   /** The transaction's id in events: its GTID, or `<file>-<pos>` of its start on a server without GTIDs. */
@@ -129,7 +130,7 @@ export class EventMapper {
     const txid = this.txid(tx);
     const size = drafts.length;
     const time = unixToIso(tx.commitTime);
-    const cursors = size > 0 ? this.cursorsOf(tx) : null;
+    const cursors = size > 0 ? this.cursors.of(tx) : null;
     const idPrefix = `${this.site}:${txid}:`;
     // The drafts are the events already, in their final shape: fill in their numbering.
     const source = this.source;
@@ -176,64 +177,6 @@ export class EventMapper {
       this.tables.set(table, info);
     }
     return info;
-  }
-
-  /** Transactions whose fast-built cursors are still compared with capture's `cursorFor` (then trusted). */
-  private cursorChecks = 64;
-  private cursorFast = true;
-  private readonly cursorScratch = Buffer.alloc(CURSOR_SCRATCH);
-
-  /**
-   * Cursors of one transaction's events. The default cursor (capture's layout v1, see cursor.ts) is built once per
-   * transaction in a reused buffer and split around the base64url group that holds the txseq bytes, so an event's
-   * cursor is that group re-encoded between a fixed head and tail. The first transactions are checked against
-   * `cursorFor`; on any difference every cursor is encoded by `cursorFor` from then on.
-   */
-  private cursorsOf(tx: Transaction): CursorParts {
-    if (this.cursor !== cursorFor || !this.cursorFast) return new CursorParts(tx, '', '', -1, 0, this.cursor);
-    const full = this.encodeCursorBase(tx);
-    if (full === null) return new CursorParts(tx, '', '', -1, 0, cursorFor);
-    const b = this.cursorScratch;
-    const parts = new CursorParts(tx, full.slice(0, 12), full.slice(20), b[13], b[14], cursorFor);
-    if (this.cursorChecks > 0) {
-      this.cursorChecks--;
-      const ok =
-        parts.at(1) === cursorFor(tx, 1) && parts.at(7) === cursorFor(tx, 7) && parts.at(300) === cursorFor(tx, 300);
-      if (!ok) {
-        this.cursorFast = false;
-        return new CursorParts(tx, '', '', -1, 0, cursorFor);
-      }
-    }
-    return parts;
-  }
-
-  /** The cursor of event 1 of `tx` (layout v1), or null when it does not fit the scratch buffer. */
-  private encodeCursorBase(tx: Transaction): string | null {
-    const b = this.cursorScratch;
-    const pos = tx.start.pos;
-    if (!Number.isSafeInteger(pos) || pos < 0) return null;
-    b[0] = 1;
-    b.writeUInt32LE(pos % TWO_32, 1);
-    b.writeUInt32LE(Math.floor(pos / TWO_32), 5);
-    b.writeUInt32LE(1, 9);
-    let o = 13;
-    const file = tx.start.file;
-    const txid = tx.gtid ?? '';
-    const state = tx.startGtidState ?? '';
-    // Lengths in UTF-8 bytes; the scratch buffer is large enough for any value that fits (255 + 255 + state).
-    if (file.length > 255 || txid.length > 255 || 16 + file.length * 3 + txid.length * 3 + state.length * 3 > b.length)
-      return null;
-    const fileLen = writeUtf8(b, file, o + 1);
-    if (fileLen > 255) return null;
-    b[o] = fileLen;
-    o += 1 + fileLen;
-    const txidLen = writeUtf8(b, txid, o + 1);
-    if (txidLen > 255) return null;
-    b[o] = txidLen;
-    o += 1 + txidLen;
-    o += writeUtf8(b, state, o);
-    if (o < CURSOR_GROUP_END) return null;
-    return b.toString('base64url', 0, o);
   }
 
   /**
@@ -524,57 +467,11 @@ export class EventMapper {
   }
 }
 
-const TWO_32 = 2 ** 32;
 /** Rounds of queries for one transaction; each round can only open a path one reference deeper (two suffice). */
 const MAX_RESOLVE_ROUNDS = 4;
 
 /** TABLE_ROLES as a Map: table names come from the binlog (not internalized), which a Map hashes once per string. */
 const ROLES = new Map(Object.entries(TABLE_ROLES));
-
-/**
- * Where capture's cursor layout (v1) keeps the txseq: bytes 9-12, after the version byte and the 8-byte start
- * position. In base64url they fall in the 3-byte groups of bytes 9-14 (characters 12-19).
- */
-const CURSOR_GROUP_END = 15;
-const CURSOR_SCRATCH = 16 * 1024;
-const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-/** The two base64url characters of every 12-bit value. */
-const B64URL_PAIRS = Array.from({ length: 4096 }, (_, v) => B64URL[v >>> 6] + B64URL[v & 63]);
-
-/** Writes `s` as UTF-8 at `o`, returns the bytes written: short ASCII strings (file, GTIDs) byte by byte in JS. */
-function writeUtf8(b: Buffer, s: string, o: number): number {
-  const n = s.length;
-  if (n > 64) return b.write(s, o, 'utf8');
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0x7f) return b.write(s, o, 'utf8');
-    b[o + i] = c;
-  }
-  return n;
-}
-
-/** The cursors of one transaction's events (see `EventMapper.cursorsOf`). */
-class CursorParts {
-  constructor(
-    private readonly tx: Transaction,
-    private readonly head: string,
-    private readonly tail: string,
-    /** Bytes 13 and 14 of the encoded cursor (after the txseq), or -1 to encode every cursor with `encode`. */
-    private readonly b13: number,
-    private readonly b14: number,
-    private readonly encode: (tx: Transaction, txseq: number) => string,
-  ) {}
-
-  /** The cursor of event `txseq`. */
-  at(txseq: number): string {
-    if (this.b13 < 0) return this.encode(this.tx, txseq);
-    // Bytes 9-14: txseq (LE) then b13, b14; as two 24-bit base64url groups.
-    const x = ((txseq & 0xff) << 16) | (((txseq >>> 8) & 0xff) << 8) | ((txseq >>> 16) & 0xff);
-    const y = ((txseq >>> 24) << 16) | (this.b13 << 8) | this.b14;
-    const mid = B64URL_PAIRS[x >>> 12] + B64URL_PAIRS[x & 4095] + (B64URL_PAIRS[y >>> 12] + B64URL_PAIRS[y & 4095]);
-    return this.head + mid + this.tail;
-  }
-}
 
 /** Reads a role's key column: one small function per table, so the property load stays monomorphic. */
 type KeyReader = (row: RowImage) => unknown;
