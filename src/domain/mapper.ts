@@ -324,12 +324,19 @@ export class EventMapper {
   /** The units' drafts in the order of their first rows; RowChanged for rows that went out raw. */
   private collect(units: Unit[], rows: readonly RowChange[], moved: boolean): Draft[] {
     const drafts: Draft[] = [];
-    const at: number[] = [];
     let order: number[] | null = null;
     if (moved) {
       order = units.map((_, u) => u);
       order.sort((a, b) => units[a].first - units[b].first);
     }
+    // Drafts come out in the order of their units' first rows, except the RowChanged fallback of a unit of several
+    // rows, each at its own row: only then are the places kept, to sort by them at the end.
+    let at: number[] | null = null;
+    for (const unit of units)
+      if (unit.result === RAW && (unit.previous !== undefined || unit.rawIndex.length > 1)) {
+        at = [];
+        break;
+      }
     for (let k = 0; k < units.length; k++) {
       const u = order === null ? k : order[k];
       const unit = units[u];
@@ -337,43 +344,51 @@ export class EventMapper {
       if (unit.agg === 'row') {
         const change = rows[unit.first];
         drafts.push(this.rowChanged(change, unit.error));
-        at.push(unit.first);
+        at?.push(unit.first);
         this.metrics.row(change.table, change.op, 'row');
         if (unit.error) this.metrics.mappingError(change.table, unit.error);
         continue;
       }
       const result = unit.result!;
       const error = unit.error;
-      const idx = unit.previous ? [...unit.previous.rawIndex, ...unit.rawIndex].sort((a, b) => a - b) : unit.rawIndex;
       if (result === RAW) {
+        const idx = unit.previous ? [...unit.previous.rawIndex, ...unit.rawIndex].sort((a, b) => a - b) : unit.rawIndex;
         for (const i of idx) {
           drafts.push(this.rowChanged(rows[i], error));
-          at.push(i);
+          at?.push(i);
           this.metrics.row(rows[i].table, rows[i].op, 'row');
           if (error) this.metrics.mappingError(rows[i].table, error);
         }
         continue;
       }
-      for (const d of result) {
-        drafts.push(d);
-        at.push(unit.first);
+      for (let d = 0; d < result.length; d++) {
+        drafts.push(result[d]);
+        at?.push(unit.first);
       }
-      for (let j = 0; j < idx.length; j++)
-        this.metrics.row(
-          rows[idx[j]].table,
-          rows[idx[j]].op,
-          result.length === 0 ? 'unchanged' : j === 0 ? 'event' : 'folded',
-        );
+      // The unit's first row caused its events, the others were folded in (both ascending: the first of either).
+      const first = unit.previous ? Math.min(unit.previous.rawIndex[0], unit.rawIndex[0]) : unit.rawIndex[0];
+      this.countRows(rows, unit.rawIndex, first, result.length > 0);
+      if (unit.previous) this.countRows(rows, unit.previous.rawIndex, first, result.length > 0);
     }
 
     // 5. a unit's RowChanged fallback may interleave with later units: order by row (stable).
-    for (let i = 1; i < at.length; i++) {
-      if (at[i] < at[i - 1]) {
-        const order = at.map((_, k) => k).sort((a, b) => at[a] - at[b] || a - b);
-        return order.map((k) => drafts[k]);
+    if (at !== null)
+      for (let i = 1; i < at.length; i++) {
+        if (at[i] < at[i - 1]) {
+          const places = at;
+          const order = places.map((_, k) => k).sort((a, b) => places[a] - places[b] || a - b);
+          return order.map((k) => drafts[k]);
+        }
       }
-    }
     return drafts;
+  }
+
+  /** Counts a built unit's rows: `first` made its events (or nothing changed), the others were folded into them. */
+  private countRows(rows: readonly RowChange[], idx: readonly number[], first: number, made: boolean): void {
+    for (let j = 0; j < idx.length; j++) {
+      const change = rows[idx[j]];
+      this.metrics.row(change.table, change.op, !made ? 'unchanged' : idx[j] === first ? 'event' : 'folded');
+    }
   }
 
   /**

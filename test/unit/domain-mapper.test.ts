@@ -196,6 +196,26 @@ describe('mapper on OpenMRS-shaped transactions', () => {
     for (const e of events) validateEvent(e);
   });
 
+  it("a unit that fails goes out as RowChanged at each of its rows, between the other units' events", async () => {
+    const metrics = new CountingMetrics();
+    const [person, patient, name] = scenario('register a patient');
+    const visit = scenario('start a visit')[0];
+    const broken = { ...person, after: { ...person.after!, uuid: null } };
+    const { events } = await mapper({ metrics }).map(exampleTransaction([broken, visit, patient, name], 1));
+    expect(events.map((e) => [e.type, e.data.table ?? null, e.txseq])).toEqual([
+      ['RowChanged', 'person', 1],
+      ['VisitStarted', null, 2],
+      ['RowChanged', 'patient', 3],
+      ['RowChanged', 'person_name', 4],
+    ]);
+    expect(Object.fromEntries(metrics.dispositions)).toEqual({ row: 3, event: 1 });
+
+    // An obs edit: the new obs's row makes the event, the void of the old one is folded into it.
+    const folded = new CountingMetrics();
+    await mapper({ metrics: folded }).map(exampleTransaction(scenario('edit an obs'), 1));
+    expect(Object.fromEntries(folded.dispositions)).toEqual({ event: 1, folded: 1 });
+  });
+
   it('references: same transaction first, then the LRU, then one batched query per table; purged ones are null with a reason', async () => {
     const calls: Array<[string, number[]]> = [];
     const lookup: ReferenceLookup = {
