@@ -44,7 +44,7 @@ import { draftEvent, type Draft } from './draft.js';
 import { EventCursors } from './event-cursors.js';
 import { REF_TARGETS } from './catalog/fields.js';
 import { noMetrics, type MappingMetrics } from './metrics.js';
-import { memoSlot, ReferenceResolver, type RefBatch, type RefSpec, type ReferenceLookup } from './references.js';
+import { MEMO_WAYS, memoSlot, ReferenceResolver, type RefBatch, type RefSpec, type ReferenceLookup } from './references.js';
 import { NOISE_TABLES, TABLE_ROLES, tableClass, type TableRole } from './tables.js';
 import { SourceClock, unixToIso } from './time.js';
 import { addRow, newUnit, rawUnit, rootNet, UnitIndex, type Unit } from './units.js';
@@ -168,7 +168,7 @@ export class EventMapper {
         noise: this.noise.has(table),
         role,
         learn: LEARNT_TABLES.has(table) ? uuidRef(table, role ? role.pk : `${table}_id`) : null,
-        target: REF_TABLE_KEYS.has(table) ? uuidRef(table, REF_TABLE_KEYS.get(table)!) : null,
+        memoUuid: REF_TABLE_KEYS.has(table) ? memoWriter(uuidRef(table, REF_TABLE_KEYS.get(table)!)) : null,
         readKey: role ? (new Function('row', `return row[${JSON.stringify(role.key)}];`) as KeyReader) : null,
         isPatient: table === 'patient',
       };
@@ -189,6 +189,9 @@ export class EventMapper {
     // in row order without sorting unless folding moved a unit earlier.
     const units: Unit[] = [];
     const byKey = new UnitIndex(units);
+
+    const memoIds = this.resolver.lastId;
+    const memoValues = this.resolver.lastValue;
 
     // 1. group
     let lastTable: string | null = null;
@@ -214,12 +217,7 @@ export class EventMapper {
       // A row other rows can reference: its uuid goes to the resolver's memo now, so that the rows after it that name
       // it (an encounter's obs, an obs group's members, the edit of an obs) find it inline. The same value a lookup in
       // the transaction's rows would give: the last row of that id, its after-image first.
-      if (info.target !== null) {
-        const targetId = img[info.target.key];
-        const uuid = img.uuid;
-        if (typeof targetId === 'number' && typeof uuid === 'string')
-          this.resolver.remember(memoSlot(info.target.idx, targetId), targetId, uuid);
-      }
+      if (info.memoUuid !== null) info.memoUuid(img, memoIds, memoValues);
       if (role === undefined) {
         units.push(rawUnit(table, i, null));
         continue;
@@ -497,8 +495,8 @@ interface TableInfo {
   role: TableRole | undefined;
   /** The uuid RefSpec of the table's own rows when their uuids go to the cache (LEARNT_TABLES), else null. */
   learn: RefSpec | null;
-  /** The uuid RefSpec of the table's rows when other rows reference them (REF_TARGETS), else null. */
-  target: RefSpec | null;
+  /** Puts a row's uuid in the resolver's memo, for tables whose rows other rows reference (REF_TARGETS). */
+  memoUuid: MemoWriter | null;
   readKey: KeyReader | null;
   isPatient: boolean;
 }
@@ -507,10 +505,21 @@ const NO_TABLE: TableInfo = {
   noise: false,
   role: undefined,
   learn: null,
-  target: null,
+  memoUuid: null,
   readKey: null,
   isPatient: false,
 };
+
+/** Writes a row's id and uuid to the memo slot of `memoSlot(spec.idx, id)` (see ReferenceResolver.lastId). */
+type MemoWriter = (row: RowImage, lastId: number[], lastValue: string[]) => void;
+
+/** A MemoWriter for one table: its columns read by constant names, so each table's loads stay monomorphic. */
+function memoWriter(spec: RefSpec): MemoWriter {
+  const body =
+    `const id = row[${JSON.stringify(spec.key)}], uuid = row.uuid;` +
+    `if (typeof id === 'number' && typeof uuid === 'string') { const s = ${memoSlot(spec.idx, 0)} + (id & ${MEMO_WAYS - 1}); L[s] = id; V[s] = uuid; }`;
+  return new Function('row', 'L', 'V', body) as MemoWriter;
+}
 
 /** The key column of each table that references point to (REF_TARGETS), by table name. */
 const REF_TABLE_KEYS: ReadonlyMap<string, string> = new Map(
