@@ -5,7 +5,7 @@
  * unit's rows out as RowChanged with `data.error`.
  */
 import { METADATA_TABLES, MetadataCommonFields } from './catalog/metadata.js';
-import { compile, convertRow, diffInto, uuidRef, type ConvertContext } from './convert.js';
+import { compile, convertBySpec, convertRow, diffInto, uuidRef, type ConvertContext } from './convert.js';
 import { refSpec, type RefSpec } from './references.js';
 import { AGGREGATE_CLASS, TABLE_ROLES } from './tables.js';
 import { flip, rootNet, type NetChange, type Unit } from './units.js';
@@ -31,9 +31,9 @@ export function unitUuidRef(unit: Unit): RefSpec {
 }
 
 function convert(net: NetChange, ctx: ConvertContext, path: string, image: 'after' | 'before' = 'after') {
-  if (image === 'after') return convertRow(compile(net.role.fields), net.after ?? net.before!, ctx, path);
+  if (image === 'after') return convertBySpec(net.role.fields, net.after ?? net.before!, ctx, path);
   // Before-images only feed `changes`: their unresolved references are not the payload's.
-  return convertRow(compile(net.role.fields), net.before ?? net.after!, { ...ctx, unresolved: [] }, path);
+  return convertBySpec(net.role.fields, net.before ?? net.after!, { ...ctx, unresolved: [] }, path);
 }
 
 function ownUuid(unit: Unit, ctx: ConvertContext): string {

@@ -223,6 +223,33 @@ function converterOf(fields: readonly CompiledField[]): Converter {
   return fn;
 }
 
+/**
+ * Converts one row image by a field spec (as `convertRow(compile(spec), ...)`). The converters of the last few specs
+ * are kept at hand: a transaction's rows take turns between a few tables (an encounter, its providers, its obs),
+ * which a one-entry memo misses on every turn and the WeakMaps answer only after hashing the spec.
+ */
+export function convertBySpec(
+  spec: FieldSpec,
+  row: RowImage,
+  ctx: ConvertContext,
+  path: string,
+): Record<string, unknown> {
+  let k = 0;
+  while (k < RECENT && recentSpecs[k] !== spec) k++;
+  if (k === RECENT) {
+    k = recentNext;
+    recentNext = (recentNext + 1) % RECENT;
+    recentSpecs[k] = spec;
+    recentConverters[k] = converterOf(compile(spec));
+  }
+  return recentConverters[k](row, ctx, path);
+}
+
+const RECENT = 4;
+const recentSpecs: Array<FieldSpec | null> = new Array<FieldSpec | null>(RECENT).fill(null);
+const recentConverters: Converter[] = new Array<Converter>(RECENT).fill(() => ({}));
+let recentNext = 0;
+
 /** Converts one row image to its payload object. Throws when the row cannot be mapped (no uuid, bad value). */
 export function convertRow(
   fields: readonly CompiledField[],

@@ -60,14 +60,28 @@ export class SourceClock {
    */
   toUtc(value: string | null | undefined): string | null {
     if (value == null) return null;
-    const hit = this.values.get(value);
-    if (hit !== undefined) return hit;
-    if (value.startsWith('0000-00-00')) return null;
-    const out = this.convert(value);
-    if (this.values.size >= 100_000) this.values.clear();
-    this.values.set(value, out);
+    // The values of one row are mostly one or two instants (obs_datetime, date_created): comparing with the last two
+    // reads the characters once, where the map would hash the new string first.
+    if (value === this.lastIn0) return this.lastOut0;
+    if (value === this.lastIn1) return this.lastOut1;
+    let out = this.values.get(value);
+    if (out === undefined) {
+      if (value.startsWith('0000-00-00')) return null;
+      out = this.convert(value);
+      if (this.values.size >= 100_000) this.values.clear();
+      this.values.set(value, out);
+    }
+    this.lastIn1 = this.lastIn0;
+    this.lastOut1 = this.lastOut0;
+    this.lastIn0 = value;
+    this.lastOut0 = out;
     return out;
   }
+
+  private lastIn0: string | null = null;
+  private lastOut0: string | null = null;
+  private lastIn1: string | null = null;
+  private lastOut1: string | null = null;
 
   private convert(value: string): string {
     // Offsets are whole minutes, so the converted `YYYY-MM-DDTHH:MM` depends on the wall minute only: cache it.

@@ -464,4 +464,20 @@ describe('routing and time', () => {
     expect(new SourceClock('UTC').toUtc('0000-00-00 00:00:00')).toBeNull();
     expect(() => new SourceClock('Mars/Olympus')).toThrow();
   });
+
+  it('converts repeated DATETIMEs the same, in any order, and still refuses what is not one', () => {
+    const clock = new SourceClock('Africa/Nairobi');
+    const values = ['2026-11-29 13:15:02', '2026-11-29 13:15:03', '2026-11-29 13:15:02', '2026-01-01 00:00:00'];
+    const once = values.map((v) => new SourceClock('Africa/Nairobi').toUtc(v));
+    for (let round = 0; round < 3; round++) expect(values.map((v) => clock.toUtc(v))).toEqual(once);
+    expect(once).toEqual([
+      '2026-11-29T10:15:02Z',
+      '2026-11-29T10:15:03Z',
+      '2026-11-29T10:15:02Z',
+      '2025-12-31T21:00:00Z',
+    ]);
+    expect(clock.toUtc('0000-00-00 00:00:00')).toBeNull();
+    expect(() => clock.toUtc('')).toThrow(/not a DATETIME/);
+    expect(() => clock.toUtc('yesterday')).toThrow(/not a DATETIME/);
+  });
 });
