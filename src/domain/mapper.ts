@@ -233,6 +233,10 @@ export class EventMapper {
       if (info.isPatient && change.after) refs.noteValue(IS_PATIENT, id, String(id));
     }
 
+    // The uuids of the transaction's own rows go to the cache now, before any lookup is awaited: the transactions
+    // mapped meanwhile (read-ahead) reference this one's encounter or patient, and would otherwise ask the source.
+    refs.learn();
+
     // 2. fold versioned writes into the new row's unit
     let moved = false;
     for (const unit of units) {
@@ -284,7 +288,6 @@ export class EventMapper {
       }
     }
     if (retry !== null) return this.resolveAndRebuild(retry, units, rows, ctx, moved);
-    refs.learn();
     return this.collect(units, rows, moved);
   }
 
@@ -315,7 +318,6 @@ export class EventMapper {
         if (refs.misses !== misses) (retry ??= []).push(unit);
       }
     }
-    refs.learn();
     return this.collect(units, rows, moved);
   }
 

@@ -216,6 +216,36 @@ describe('mapper on OpenMRS-shaped transactions', () => {
     expect(Object.fromEntries(folded.dispositions)).toEqual({ event: 1, folded: 1 });
   });
 
+  it("a transaction waiting for lookups has already taught the cache its own rows' uuids", async () => {
+    const asked: string[] = [];
+    const lookup: ReferenceLookup = {
+      async lookup(table, key, value, ids) {
+        asked.push(table);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return fakeLookup.lookup(table, key, value, ids);
+      },
+    };
+    const m = mapper({ lookup });
+    const [encounter, , obs] = scenario('create an encounter with obs');
+    // The encounter's patient, location, ... are not known yet: it waits. The next transaction, mapped meanwhile
+    // (read-ahead), names that encounter: it must not ask the source for it.
+    const first = m.map(exampleTransaction([encounter], 1));
+    // More encounters meanwhile: eight ids later the resolver's memo slot of encounter 30 holds another one.
+    const others = [31, 32, 33, 34, 35, 36, 37, 38].map((id, k) =>
+      m.map(
+        exampleTransaction(
+          [{ ...encounter, after: { ...encounter.after!, encounter_id: id, uuid: fakeUuid('encounter', id) } }],
+          2 + k,
+        ),
+      ),
+    );
+    const second = m.map(exampleTransaction([obs], 20));
+    const [a, b] = await Promise.all([first, second, ...others]);
+    expect(asked.length).toBeGreaterThan(0);
+    expect(asked).not.toContain('encounter');
+    expect(b.events[0].data.encounterUuid).toBe(a.events[0].subject);
+  });
+
   it('references: same transaction first, then the LRU, then one batched query per table; purged ones are null with a reason', async () => {
     const calls: Array<[string, number[]]> = [];
     const lookup: ReferenceLookup = {
