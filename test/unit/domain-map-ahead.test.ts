@@ -137,4 +137,21 @@ describe('mapAhead', () => {
     ).rejects.toThrow('mapping 33 failed');
     expect(out).toEqual(Array.from({ length: 32 }, (_, k) => k + 1));
   });
+
+  it('loses nothing read ahead when the queue empties while a read is done but not taken yet', async () => {
+    // The head waits until the source is asked for the next transaction, which completes that read at once: the head
+    // goes out first, and the read's result waits, with nothing in flight, for the next call.
+    const waiting = new Map<number, () => void>();
+    async function* txs(): AsyncGenerator<Transaction> {
+      for (let i = 1; i <= 12; i++) {
+        waiting.get(i - 1)?.();
+        yield { gtid: `0-1-${i}`, rows: [] } as unknown as Transaction;
+      }
+    }
+    const map = (tx: Transaction): TransactionEvents | Promise<TransactionEvents> =>
+      seq(tx) % 3 === 1 ? new Promise((r) => waiting.set(seq(tx), () => r(result(tx)))) : result(tx);
+    const out: number[] = [];
+    for await (const { tx } of mapAhead(txs(), map, 4)) out.push(seq(tx));
+    expect(out).toEqual(Array.from({ length: 12 }, (_, k) => k + 1));
+  });
 });
