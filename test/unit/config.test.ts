@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { encodeCursor } from '../../src/capture/cursor.js';
 import {
   ConfigError,
@@ -168,6 +168,7 @@ describe('configuration', () => {
 
   it('reads --config FILE.json with camelCase keys, the environment winning', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bridge-config-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'bridge.json');
     writeFileSync(
       file,
