@@ -13,12 +13,12 @@ export class EventCursors {
   /** Transactions whose fast-built cursors are still compared with capture's `cursorFor` (then trusted). */
   private checksLeft = 64;
   private fast = true;
+  private readonly scratch = Buffer.alloc(CURSOR_SCRATCH);
 
   /** False once a fast-built cursor differed from `cursorFor` (every cursor is then encoded by it). */
   get fastPath(): boolean {
     return this.fast && this.encode === cursorFor;
   }
-  private readonly scratch = Buffer.alloc(CURSOR_SCRATCH);
 
   /**
    * Cursors of one transaction's events. The default cursor (capture's layout v1, see cursor.ts) is built once per
