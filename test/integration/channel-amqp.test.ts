@@ -12,6 +12,7 @@ import { asJson, parseCloudEvent } from '../support/cloudevent.js';
 import { drive } from '../support/drive.js';
 import { RABBITMQ_URL, closeConnectionsNamed, uniqueName } from '../support/rabbitmq.js';
 import { freePort } from '../support/mariadb.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 
 const site = uniqueName('clinic');
 const exchange = uniqueName('bridge-test');
@@ -123,8 +124,14 @@ describe('AMQP channel', () => {
       error() {},
       warn: (_o: object, msg?: string) => void (/AMQP (connection lost|channel closed)/.test(msg ?? '') && lost++),
     };
+    // Through a proxy that can hold back what the publisher sends: when the broker closes the connection, some
+    // messages are then certainly in flight (never received by the broker). Without it, on a loaded machine the
+    // broker could confirm everything before closing, and the close would test no loss at all.
+    const broker = new URL(RABBITMQ_URL);
+    const proxy = await startTcpProxy(Number(broker.port || 5672), broker.hostname);
+    broker.port = String(proxy.port);
     const publisher = new AmqpPublisher({
-      url: RABBITMQ_URL,
+      url: broker.toString(),
       exchange,
       site,
       connectionName,
@@ -135,11 +142,16 @@ describe('AMQP channel', () => {
     let closedAt = -1;
     let confirmedAtClose = 0;
     let reconnectedSeen = false;
+    let heldChunks = 0;
+    proxy.onClientData = () => void (proxy.holdClient && heldChunks++);
     const closing = (async () => {
       await waitFor(() => received.length > 2000);
+      proxy.holdClient = true;
+      await waitFor(() => heldChunks > 0);
       confirmedAtClose = received.length;
       expect(await closeConnectionsNamed(connectionName)).toBe(1);
       await waitFor(() => lost > 0, 20_000);
+      proxy.holdClient = false;
       closedAt = received.length;
       await waitFor(() => publisher.ready);
       reconnectedSeen = true;
@@ -153,6 +165,7 @@ describe('AMQP channel', () => {
     });
     await closing;
     await publisher.close();
+    await proxy.close();
 
     expect(closedAt).toBeGreaterThan(0);
     expect(result.rewinds).toBeGreaterThanOrEqual(1);
