@@ -4,7 +4,7 @@
  */
 import type { ColumnValue, RowImage } from '../source/types.js';
 import { REF_TARGETS, type FieldKind, type FieldSpec } from './catalog/fields.js';
-import { MEMO_WAYS, memoSlot, refSpec, type RefBatch, type RefSpec } from './references.js';
+import { memoSlotSource, refSpec, type RefBatch, type RefSpec } from './references.js';
 import type { SourceClock } from './time.js';
 
 /** A field spec flattened for the hot loop. */
@@ -191,11 +191,10 @@ function converterOf(fields: readonly CompiledField[]): Converter {
         break;
       case 'ref': {
         specs.push(f.ref!);
-        const base = memoSlot(f.ref!.idx, 0);
         // An id the resolver's memo holds (the rows of a transaction repeat their patient, encounter, location and
         // creator): its value without a call. The memo holds numbers only, so a string never matches.
         expr = orNull(
-          `v === L[s = ${base} + (v & ${MEMO_WAYS - 1})] ? V[s] : H.ref(v, S[${specs.length - 1}], ctx, path, ${JSON.stringify(f.name)})`,
+          `v === L[s = ${memoSlotSource(f.ref!.idx, 'v')}] ? V[s] : H.ref(v, S[${specs.length - 1}], ctx, path, ${JSON.stringify(f.name)})`,
         );
         break;
       }

@@ -44,7 +44,7 @@ import { draftEvent, type Draft } from './draft.js';
 import { EventCursors } from './event-cursors.js';
 import { REF_TARGETS } from './catalog/fields.js';
 import { noMetrics, type MappingMetrics } from './metrics.js';
-import { MEMO_WAYS, memoSlot, ReferenceResolver, type RefBatch, type RefSpec, type ReferenceLookup } from './references.js';
+import { memoSlotSource, ReferenceResolver, type RefBatch, type RefSpec, type ReferenceLookup } from './references.js';
 import { NOISE_TABLES, TABLE_ROLES, tableClass, type TableRole } from './tables.js';
 import { SourceClock, unixToIso } from './time.js';
 import { addRow, newUnit, rawUnit, rootNet, UnitIndex, type Unit } from './units.js';
@@ -164,11 +164,14 @@ export class EventMapper {
     let info = this.tables.get(table);
     if (info === undefined) {
       const role = ROLES.get(table);
+      const key = REF_TABLE_KEYS.get(table);
+      // The uuid spec references to this table's rows use (REF_TARGETS), under which its rows are also learnt.
+      const target = key !== undefined ? uuidRef(table, key) : null;
       info = {
         noise: this.noise.has(table),
         role,
-        learn: LEARNT_TABLES.has(table) ? uuidRef(table, role ? role.pk : `${table}_id`) : null,
-        memoUuid: REF_TABLE_KEYS.has(table) ? memoWriter(uuidRef(table, REF_TABLE_KEYS.get(table)!)) : null,
+        learn: LEARNT_TABLES.has(table) ? target : null,
+        memoUuid: target !== null ? memoWriter(target) : null,
         readKey: role ? (new Function('row', `return row[${JSON.stringify(role.key)}];`) as KeyReader) : null,
         isPatient: table === 'patient',
       };
@@ -267,14 +270,7 @@ export class EventMapper {
     // 3. build each unit optimistically: references from the transaction's rows and the cache. A unit that missed a
     // reference asks for all of its references (wantUnit) and is built again once they are resolved; repeated only
     // when a resolved value opens a path with more references (a person found to be a patient).
-    const resolver = this.resolver;
-    const ctx: ConvertContext = {
-      clock: this.clock,
-      refs,
-      unresolved: [],
-      lastId: resolver.lastId,
-      lastValue: resolver.lastValue,
-    };
+    const ctx: ConvertContext = { clock: this.clock, refs, unresolved: [], lastId: memoIds, lastValue: memoValues };
     let retry: Unit[] | null = null;
     for (let u = 0; u < units.length; u++) {
       const unit = units[u];
@@ -519,7 +515,7 @@ type MemoWriter = (row: RowImage, lastId: number[], lastValue: string[]) => void
 function memoWriter(spec: RefSpec): MemoWriter {
   const body =
     `const id = row[${JSON.stringify(spec.key)}], uuid = row.uuid;` +
-    `if (typeof id === 'number' && typeof uuid === 'string') { const s = ${memoSlot(spec.idx, 0)} + (id & ${MEMO_WAYS - 1}); L[s] = id; V[s] = uuid; }`;
+    `if (typeof id === 'number' && typeof uuid === 'string') { const s = ${memoSlotSource(spec.idx, 'id')}; L[s] = id; V[s] = uuid; }`;
   return new Function('row', 'L', 'V', body) as MemoWriter;
 }
 

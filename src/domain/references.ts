@@ -190,6 +190,11 @@ export function memoSlot(idx: number, id: number): number {
   return idx * MEMO_WAYS + (id & (MEMO_WAYS - 1));
 }
 
+/** `memoSlot(idx, id)` as JavaScript source for generated code, `id` an expression of an integer id. */
+export function memoSlotSource(idx: number, id: string): string {
+  return `${memoSlot(idx, 0)} + (${id} & ${MEMO_WAYS - 1})`;
+}
+
 function cacheKey(spec: RefSpec, id: number): number {
   return spec.idx * TWO_32 + id;
 }
